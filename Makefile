@@ -1,0 +1,30 @@
+# Everything runs from .venv; the targets are exactly what CI runs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/botdesk demo --quiet
+	$(BIN)/botdesk serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000} --banner
+
+test: $(STAMP)
+	$(BIN)/ruff check botdesk tests bench
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check botdesk tests bench
+	$(BIN)/ruff format --check botdesk tests bench
+
+clean:
+	rm -rf $(VENV) botdesk.db

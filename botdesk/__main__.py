@@ -1,0 +1,3 @@
+from botdesk.cli import app
+
+app()

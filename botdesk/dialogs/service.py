@@ -1,0 +1,181 @@
+"""Domain changes to dialogs, as verb functions.
+
+Every function takes the session and keyword arguments, changes rows and records the outgoing
+events through `record_event`; none of them commits: the route or the job owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from botdesk.core.ids import new_id, now_ms
+from botdesk.dialogs.outbox import record_event
+from botdesk.models import FLAGS, FlagChange, Message, Task, Thread
+
+# Flags whose first setting the seed reports in a `wh_<flag>` thread field.
+WH_FIELDS = ("get_contact", "interest", "success")
+
+# Listeners run inside the transaction after a message is stored (e.g. schedule the AI answer).
+MessageListener = Callable[[AsyncSession, Thread, Task, Message], Coroutine[Any, Any, None]]
+_message_listeners: list[MessageListener] = []
+
+
+def on_message(listener: MessageListener) -> MessageListener:
+    """Register a handler called for every new message, in the same transaction."""
+    _message_listeners.append(listener)
+    return listener
+
+
+class DialogError(Exception):
+    """A change that the dialog's state does not allow."""
+
+
+@dataclass(frozen=True)
+class Posted:
+    thread: Thread
+    message: Message
+    created_thread: bool
+
+
+async def get_or_create_thread(
+    session: AsyncSession, *, task: Task, chat_id: str, title: str | None = None
+) -> tuple[Thread, bool]:
+    """Find the thread of (task, chat_id) or create it; safe under concurrent first messages.
+
+    The insert uses ON CONFLICT DO NOTHING against the (task_id, chat_id) unique constraint,
+    so two simultaneous first messages make one thread, never an error.
+    """
+    found = await _find_thread(session, task.id, chat_id)
+    if found is not None:
+        return found, False
+    now = now_ms()
+    values = {
+        "id": new_id(now),
+        "company_id": task.company_id,
+        "task_id": task.id,
+        "chat_id": chat_id,
+        "title": title or f"API chat {chat_id}",
+        "created_by": task.company_id,
+        "created": now,
+        "modified": now,
+    }
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(Thread).values(**values).on_conflict_do_nothing(index_elements=["task_id", "chat_id"])
+    )
+    result = await session.execute(statement)
+    created = bool(result.rowcount)
+    thread = await _find_thread(session, task.id, chat_id)
+    assert thread is not None
+    return thread, created
+
+
+async def _find_thread(session: AsyncSession, task_id: str, chat_id: str) -> Thread | None:
+    statement = select(Thread).where(Thread.task_id == task_id, Thread.chat_id == chat_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def _add_message(
+    session: AsyncSession, *, thread: Thread, task: Task, type: str, text: str, author: str
+) -> Message:
+    now = now_ms()
+    message = Message(
+        id=new_id(now),
+        company_id=thread.company_id,
+        thread_id=thread.id,
+        type=type,
+        text=text,
+        author=author,
+        created=now,
+    )
+    session.add(message)
+    thread.count_message = (thread.count_message or 0) + 1
+    thread.last_message = now
+    thread.last_message_text = text[:500]
+    thread.modified = now
+    if type == "bot":
+        thread.last_bot_message = now
+    await record_event(session, thread=thread, task=task, wh_type="all_messages", message=message)
+    for listener in _message_listeners:
+        await listener(session, thread, task, message)
+    return message
+
+
+async def post_user_message(
+    session: AsyncSession, *, task: Task, chat_id: str, text: str, title: str | None = None
+) -> Posted:
+    """Store a message from the end user; the listeners schedule the AI's answer."""
+    thread, created = await get_or_create_thread(session, task=task, chat_id=chat_id, title=title)
+    if title and thread.title != title:
+        thread.title = title
+    if task.mode == "outbound" and not thread.user_replied and thread.last_bot_message:
+        await set_flag(session, thread=thread, task=task, flag="user_replied", source="user")
+    message = await _add_message(
+        session, thread=thread, task=task, type="user", text=text, author=chat_id
+    )
+    return Posted(thread=thread, message=message, created_thread=created)
+
+
+async def post_bot_message(
+    session: AsyncSession, *, thread: Thread, task: Task, text: str, author: str = "ai"
+) -> Message:
+    return await _add_message(session, thread=thread, task=task, type="bot", text=text, author=author)
+
+
+async def post_operator_message(
+    session: AsyncSession, *, thread: Thread, task: Task, text: str, author: str
+) -> Message:
+    """A person writes in the dialog: it reaches the end user and the AI's context."""
+    return await _add_message(
+        session, thread=thread, task=task, type="operator", text=text, author=author
+    )
+
+
+async def set_flag(
+    session: AsyncSession,
+    *,
+    thread: Thread,
+    task: Task,
+    flag: str,
+    source: str,
+    value: bool = True,
+    contact: str | None = None,
+) -> bool:
+    """Set or clear a flag; setting it emits that flag's webhook. Returns whether it changed."""
+    if flag not in FLAGS:
+        raise DialogError(f"unknown flag {flag!r}")
+    if contact:
+        thread.contact = contact[:500]
+    if bool(getattr(thread, flag)) == value:
+        return False
+    now = now_ms()
+    setattr(thread, flag, value)
+    setattr(thread, f"date_{flag}", now if value else None)
+    thread.modified = now
+    session.add(FlagChange(thread_id=thread.id, flag=flag, value=value, source=source))
+    if value:
+        if flag in WH_FIELDS:
+            setattr(thread, f"wh_{flag}", True)
+        if flag != "user_replied":
+            await record_event(session, thread=thread, task=task, wh_type=flag)
+    return True
+
+
+async def hand_to_operator(
+    session: AsyncSession, *, thread: Thread, task: Task, source: str
+) -> bool:
+    """Silence the AI until a person gives the dialog back to the bot."""
+    return await set_flag(session, thread=thread, task=task, flag="operator", source=source)
+
+
+async def return_to_bot(session: AsyncSession, *, thread: Thread, task: Task, source: str) -> bool:
+    return await set_flag(
+        session, thread=thread, task=task, flag="operator", source=source, value=False
+    )
