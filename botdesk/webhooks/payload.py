@@ -9,7 +9,15 @@ from botdesk.core.ids import now_ms
 from botdesk.models import Message, Task, Thread
 
 # Event types a webhook integration can subscribe to (the seed's `wh_type`).
-WEBHOOK_TYPES = ("all_messages", "success", "get_contact", "interest", "close", "operator", "is_bot")
+WEBHOOK_TYPES = (
+    "all_messages",
+    "success",
+    "get_contact",
+    "interest",
+    "close",
+    "operator",
+    "is_bot",
+)
 
 
 def yes_no(value: bool) -> str:
