@@ -52,6 +52,8 @@ class Delivery(Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
     delivered_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # A redelivery asked for by hand: one attempt, outside the order and the enabled check.
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
     created: Mapped[int] = created_column()
 
 
