@@ -44,7 +44,14 @@ class Settings(BaseSettings):
     webhook_total_timeout: float = 15.0
     # Delay before each retry, in seconds, comma separated; the last retry exhausted -> failed
     webhook_retry_schedule: Annotated[list[float], NoDecode] = [
-        0, 5, 300, 1800, 7200, 18000, 36000, 36000,
+        0,
+        5,
+        300,
+        1800,
+        7200,
+        18000,
+        36000,
+        36000,
     ]
     # Integration disabled after every attempt failed for this long, in seconds (5 days)
     webhook_disable_after_seconds: float = 5 * 24 * 3600

@@ -41,3 +41,10 @@ def new_token() -> str:
 def new_share_key() -> str:
     """Share links are capabilities: 192 bits of randomness."""
     return secrets.token_urlsafe(24)
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` + base64 of 32 random bytes."""
+    import base64
+
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()

@@ -55,7 +55,7 @@ async def record_event(
             session.add(
                 Delivery(
                     id=new_id(),
-                    event_id=event.id,
+                    event=event,
                     integration_id=integration.id,
                     company_id=thread.company_id,
                     thread_id=thread.id,

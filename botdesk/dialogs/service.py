@@ -68,7 +68,9 @@ async def get_or_create_thread(
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(Thread).values(**values).on_conflict_do_nothing(index_elements=["task_id", "chat_id"])
+        insert(Thread)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["task_id", "chat_id"])
     )
     result = await session.execute(statement)
     created = bool(result.rowcount)
@@ -79,7 +81,19 @@ async def get_or_create_thread(
 
 async def _find_thread(session: AsyncSession, task_id: str, chat_id: str) -> Thread | None:
     statement = select(Thread).where(Thread.task_id == task_id, Thread.chat_id == chat_id)
-    return (await session.execute(statement)).scalar_one_or_none()
+    return (await session.execute(_locking(statement))).scalar_one_or_none()
+
+
+def _locking(statement: Any) -> Any:
+    """Row lock (PostgreSQL) so counters and the event sequence are never updated twice from
+    one stale read; SQLite needs none, its writers are already serialized by BEGIN IMMEDIATE."""
+    return statement.with_for_update().execution_options(populate_existing=True)
+
+
+async def lock_thread(session: AsyncSession, thread_id: str) -> Thread | None:
+    """Load a thread for changing it; every writer of a thread goes through here."""
+    statement = select(Thread).where(Thread.id == thread_id)
+    return (await session.execute(_locking(statement))).scalar_one_or_none()
 
 
 async def _add_message(
@@ -126,7 +140,9 @@ async def post_user_message(
 async def post_bot_message(
     session: AsyncSession, *, thread: Thread, task: Task, text: str, author: str = "ai"
 ) -> Message:
-    return await _add_message(session, thread=thread, task=task, type="bot", text=text, author=author)
+    return await _add_message(
+        session, thread=thread, task=task, type="bot", text=text, author=author
+    )
 
 
 async def post_operator_message(

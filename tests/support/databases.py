@@ -38,7 +38,9 @@ def require_postgres() -> None:
     if "ok" not in _pg_state:
         ok = _pg_connect_ok()
         if not ok:
-            versions = sorted(os.listdir("/etc/postgresql")) if Path("/etc/postgresql").exists() else []
+            versions = (
+                sorted(os.listdir("/etc/postgresql")) if Path("/etc/postgresql").exists() else []
+            )
             if versions:
                 subprocess.run(
                     ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"],

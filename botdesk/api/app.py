@@ -1,0 +1,76 @@
+"""The ASGI application: routes, error handlers, body limit, health and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from botdesk.api.errors import install_error_handlers
+from botdesk.api.limits import BodySizeLimit
+from botdesk.api.routes import public, setup, threads
+from botdesk.core.config import Settings, get_settings
+from botdesk.db.engine import Database
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_db:
+            await app.state.db.dispose()
+
+    owns_db = db is None
+    app = FastAPI(
+        title="botdesk",
+        version="0.1.0",
+        description="Seed-compatible messenger API (`/api/1.1/wf/*`) and management API (`/v1`).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings)
+    install_error_handlers(app)
+    app.include_router(public.router)
+    for router in setup.routers:
+        app.include_router(router)
+    app.include_router(threads.router)
+    _include_optional_routers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _include_optional_routers(app: FastAPI) -> None:
+    """Routers of the delivery log, the panel and the web chat, as they exist."""
+    import importlib
+
+    for module_name in (
+        "botdesk.api.routes.deliveries",
+        "botdesk.panel.routes",
+        "botdesk.widget.routes",
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if not exc.name or not module_name.startswith(exc.name):
+                raise
+            continue
+        for router in getattr(module, "routers", [getattr(module, "router", None)]):
+            if router is not None:
+                app.include_router(router)
+        setup_app = getattr(module, "setup_app", None)
+        if setup_app is not None:
+            setup_app(app)
