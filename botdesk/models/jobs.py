@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from botdesk.models.base import ID, Base, created_column, id_column
@@ -48,4 +48,18 @@ class Reminder(Base):
     status: Mapped[str] = mapped_column(String(12), default="pending")  # sent|cancelled
     lease_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created: Mapped[int] = created_column()
+
+
+class KnowledgeVectors(Base):
+    """Embedded-AI vectors of one knowledge base version, computed once per change."""
+
+    __tablename__ = "knowledge_vectors"
+
+    ai_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("ais.id", ondelete="CASCADE"), primary_key=True
+    )
+    kb_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(100))
+    vectors: Mapped[bytes] = mapped_column(LargeBinary)
     created: Mapped[int] = created_column()

@@ -2,13 +2,14 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 01:49:05.673976
+Create Date: 2026-11-25 01:52:26.451391
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -215,6 +216,18 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_auth_tokens_token_hash")),
+    )
+    op.create_table(
+        "knowledge_vectors",
+        sa.Column("ai_id", sa.String(length=40), nullable=False),
+        sa.Column("kb_hash", sa.String(length=64), nullable=False),
+        sa.Column("model_id", sa.String(length=100), nullable=False),
+        sa.Column("vectors", sa.LargeBinary(), nullable=False),
+        sa.Column("created", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ai_id"], ["ais.id"], name=op.f("fk_knowledge_vectors_ai_id_ais"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("ai_id", "kb_hash", name=op.f("pk_knowledge_vectors")),
     )
     op.create_table(
         "tasks",
@@ -582,6 +595,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_tasks_company_id"))
 
     op.drop_table("tasks")
+    op.drop_table("knowledge_vectors")
     op.drop_table("auth_tokens")
     op.drop_table("memberships")
     with op.batch_alter_table("managers", schema=None) as batch_op:
