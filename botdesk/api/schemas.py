@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from botdesk.api.text import refuse_bad_text
 
 ChannelType = Literal["page_messenger", "api", "widget", "telegram_bot"]
 Provider = Literal["embedded", "openai"]
@@ -22,6 +24,8 @@ T = TypeVar("T")
 
 class StrictIn(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
+
+    _clean_text = model_validator(mode="before")(refuse_bad_text)
 
 
 class Page(BaseModel, Generic[T]):

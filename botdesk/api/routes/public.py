@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from botdesk.api import presenters
 from botdesk.api.deps import CurrentCompany, SessionDep, SettingsDep
 from botdesk.api.errors import ApiError, NotFound
+from botdesk.api.text import refuse_bad_text
 from botdesk.dialogs import service as dialogs
 from botdesk.dialogs.targets import add_target
 from botdesk.models import Task
@@ -22,6 +23,8 @@ router = APIRouter(prefix="/api/1.1/wf", tags=["public (seed-compatible)"])
 class SeedIn(BaseModel):
     # As strict as the seed's schema: a number is not a string. Extra fields are ignored.
     model_config = ConfigDict(strict=True, extra="ignore")
+
+    _clean_text = model_validator(mode="before")(refuse_bad_text)
 
 
 class AuthIn(SeedIn):
