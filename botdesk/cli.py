@@ -131,5 +131,17 @@ def demo(quiet: bool = typer.Option(False, help="print nothing but errors")) -> 
     asyncio.run(main())
 
 
+@app.command("webhook-listen")
+def webhook_listen(
+    port: int = typer.Option(8787, help="port to listen on"),
+    secret: str = typer.Option(..., help="the integration's signing secret (whsec_...)"),
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+) -> None:
+    """Print each incoming webhook, check its signature and answer 200 (for watching the flow)."""
+    from botdesk.webhooks.listen import listen
+
+    listen(port, secret, host)
+
+
 if __name__ == "__main__":
     app()
