@@ -50,6 +50,8 @@ class AISettings:
     max_retries: int = 2
     # Failed attempts after which the dialog is handed to an operator.
     max_failures: int = 5
+    # Delay before retrying a failed answer, per attempt, in seconds (the last repeats).
+    retry_seconds: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0)
     # Knowledge passages put into an LLM's context.
     context_passages: int = 4
     # History messages put into an LLM's context.
@@ -58,6 +60,10 @@ class AISettings:
     custom_api: tuple[dict[str, Any], ...] = ()
     # First message of an outbound dialog: "fixed" (task greeting) or "ai" (written by the AI).
     first_message: str = "fixed"
+    # Follow-up the embedded AI sends for a reminder of type "ai" (it writes no free text).
+    followup_text: str = "Just checking in — do you have any other questions?"
+    # Greeting of an outbound dialog when the task sets none.
+    greeting_text: str = "Hello! I'm here if you have any questions."
 
     @classmethod
     def of(cls, ai: Any) -> AISettings:
@@ -68,7 +74,7 @@ class AISettings:
         for name, value in raw.items():
             if name not in known or value is None:
                 continue
-            if name in ("phone_regions", "custom_api") and isinstance(value, list):
+            if isinstance(value, list):
                 value = tuple(value)
             values[name] = value
         return cls(**values)

@@ -89,9 +89,10 @@ class EmbeddedProvider:
     async def answer(self, ai: AI, history: list[Turn], context: AnswerContext) -> AnswerResult:
         encoder = self._encoder or get_encoder()
         settings = AISettings.of(ai)
-        if context.purpose != "answer":
-            # No generator here: reminders and greetings use the instruction text as written.
-            return AnswerResult(text=context.instruction.strip(), source="instruction")
+        if context.purpose == "reminder":  # it writes no free text: the configured follow-up
+            return AnswerResult(text=settings.followup_text, source="followup")
+        if context.purpose != "answer":  # greeting: the task's fixed greeting is used
+            return AnswerResult(text="", source="none")
         index = await knowledge_index(ai, context, encoder)
         return decide(ai, settings, encoder, index, pending_user_text(history))
 
