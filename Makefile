@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Loads the demo company (idempotent), starts API + worker on SQLite, prints how to try it.
+# Loopback webhook targets are allowed so `botdesk webhook-listen` on this machine receives them.
 run: $(STAMP)
-	$(BIN)/botdesk demo --quiet
-	$(BIN)/botdesk serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000} --banner
+	BOTDESK_WEBHOOK_ALLOW_PRIVATE=$${BOTDESK_WEBHOOK_ALLOW_PRIVATE:-127.0.0.0/8} \
+	  $(BIN)/botdesk serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000} --banner
 
 test: $(STAMP)
 	$(BIN)/ruff check botdesk tests bench

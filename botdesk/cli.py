@@ -55,6 +55,10 @@ def serve(
         config = uvicorn.Config(api, host=host, port=port, log_level="warning", access_log=False)
         server = uvicorn.Server(config)
         stop = asyncio.Event()
+        if banner:
+            from botdesk.demo import load_demo
+
+            await load_demo(db, settings)
         tasks = [asyncio.create_task(server.serve())]
         if worker:
             tasks.append(asyncio.create_task(run_worker(settings, stop, db=db)))
