@@ -4,6 +4,7 @@ from botdesk.models.base import Base
 from botdesk.models.dialogs import FLAGS, MESSAGE_TYPES, FlagChange, Message, Target, Thread
 from botdesk.models.jobs import AnswerJob, Reminder
 from botdesk.models.outbox import Delivery, DeliveryAttempt, Event
+from botdesk.models.panel import Invitation, LoginAttempt, PanelSession
 from botdesk.models.setup import (
     AI,
     Channel,
@@ -32,9 +33,12 @@ __all__ = [
     "Event",
     "FlagChange",
     "Integration",
+    "Invitation",
+    "LoginAttempt",
     "Manager",
     "Membership",
     "Message",
+    "PanelSession",
     "Reminder",
     "Target",
     "Task",
