@@ -31,6 +31,8 @@ log = logging.getLogger("botdesk.webhooks")
 MAX_IN_FLIGHT = 512
 # Most rows one claim transaction leases: bigger batches, fewer round trips.
 CLAIM_BATCH = 256
+# Pause before claiming again once woken, in seconds: fewer, fuller claim transactions.
+CLAIM_COALESCE_S = 0.003
 # How long the recorder gathers results before writing them, in seconds.
 RECORD_LINGER_S = 0.005
 
@@ -58,6 +60,7 @@ class Dispatcher:
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._results: asyncio.Queue[Finished] = asyncio.Queue()
         self._wake = asyncio.Event()
+        self._unrecorded = 0
 
     # --- stages -------------------------------------------------------------------------
 
@@ -79,20 +82,24 @@ class Dispatcher:
 
     async def send(self, item: Claimed) -> Finished:
         semaphore = self._semaphores.setdefault(item.integration_id, asyncio.Semaphore(self.cap))
-        async with semaphore:
-            outcome = await self.sender.send(
-                url=item.url, msg_id=item.msg_id, body=item.body, secrets=item.secrets
-            )
+        try:
+            async with semaphore:
+                outcome = await self.sender.send(
+                    url=item.url, msg_id=item.msg_id, body=item.body, secrets=item.secrets
+                )
+        finally:
+            # The slot frees now: the row stays leased and pending until recorded, so neither
+            # it nor its successor in the thread can be claimed in between.
+            key = item.integration_id
+            self.in_flight[key] -= 1
+            if self.in_flight[key] <= 0:
+                del self.in_flight[key]
+            self._wake.set()
         return Finished(item, outcome)
 
     async def record(self, finished: list[Finished]) -> None:
         async with self.db.transaction() as session:
             await record(session, finished, now=self.clock(), policy=self.policy)
-        for item in finished:
-            key = item.claimed.integration_id
-            self.in_flight[key] -= 1
-            if self.in_flight[key] <= 0:
-                del self.in_flight[key]
 
     # --- loops --------------------------------------------------------------------------
 
@@ -132,9 +139,10 @@ class Dispatcher:
                 )
                 for waiter in waits:
                     waiter.cancel()
+                await asyncio.sleep(CLAIM_COALESCE_S)  # let a few more slots free up
             if sends:
                 await asyncio.wait(sends)
-            while not self._results.empty() or any(self.in_flight.values()):
+            while self._unrecorded:
                 await asyncio.sleep(0.01)
         finally:
             recorder.cancel()
@@ -151,6 +159,7 @@ class Dispatcher:
             return []
 
     async def _send_and_queue(self, item: Claimed) -> None:
+        self._unrecorded += 1
         await self._results.put(await self.send(item))
 
     async def _record_loop(self) -> None:
@@ -162,6 +171,7 @@ class Dispatcher:
             while True:
                 try:
                     await self.record(batch)
+                    self._unrecorded -= len(batch)
                     break
                 except Exception:  # noqa: BLE001 - keep the results; leases cover a crash
                     log.exception("recording %d outcomes failed; retrying", len(batch))
