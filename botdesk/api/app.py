@@ -9,11 +9,13 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from botdesk.api import presenters
 from botdesk.api.errors import install_error_handlers
 from botdesk.api.limits import BodySizeLimit
 from botdesk.api.routes import public, setup, threads
 from botdesk.core.config import Settings, get_settings
 from botdesk.db.engine import Database
+from botdesk.dialogs.ingest import GroupCommitter
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
@@ -22,6 +24,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await app.state.ingest.close()
         if owns_db:
             await app.state.db.dispose()
 
@@ -34,6 +37,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     )
     app.state.settings = settings
     app.state.db = db or Database(settings)
+    app.state.ingest = GroupCommitter(
+        app.state.db, group_max=settings.group_commit_max, present=presenters.seed_thread
+    )
     install_error_handlers(app)
     app.include_router(public.router)
     for router in setup.routers:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from botdesk.api.errors import ApiError
 from botdesk.core.config import Settings
+from botdesk.core.ids import now_ms
 from botdesk.db.engine import Database
 from botdesk.tenancy.service import company_for_bearer
 
@@ -32,15 +33,35 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-async def get_current_company(request: Request, session: SessionDep) -> str:
+# A valid credential is remembered this long per process, in seconds: it saves a query per
+# request; a revoked key stops working within this time. Unknown credentials are never cached.
+AUTH_CACHE_SECONDS = 5.0
+AUTH_CACHE_SIZE = 10_000
+_auth_cache: dict[str, tuple[str, int]] = {}
+
+
+async def get_current_company(request: Request, db: Annotated[Database, Depends(get_db)]) -> str:
     """The company behind `Authorization: Bearer <token from /wf/auth or API key>`."""
     header = request.headers.get("authorization", "")
     scheme, _, credential = header.partition(" ")
-    if scheme.lower() != "bearer" or not credential.strip():
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
         raise ApiError(401, "authorization: a Bearer token or API key is required")
-    company_id = await company_for_bearer(session, credential.strip())
-    if company_id is None:
+    now = now_ms()
+    cached = _auth_cache.get(credential)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    # Its own short transaction: on SQLite every transaction holds the write lock, and the
+    # request may next wait for a group commit that needs it.
+    async with db.sessions() as session:
+        found = await company_for_bearer(session, credential)
+    if found is None:
+        _auth_cache.pop(credential, None)
         raise ApiError(401, "authorization: the token or API key is invalid or expired")
+    company_id, valid_until = found
+    if len(_auth_cache) >= AUTH_CACHE_SIZE:
+        _auth_cache.clear()
+    _auth_cache[credential] = (company_id, min(valid_until, now + int(AUTH_CACHE_SECONDS * 1000)))
     return company_id
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,45 +43,75 @@ class Posted:
     created_thread: bool
 
 
+# session.info keys: threads already locked in this transaction, and which of them are new.
+_THREADS = "botdesk.threads"
+_CREATED = "botdesk.created_threads"
+
+
+async def lock_threads_of(
+    session: AsyncSession, wanted: list[tuple[Task, str, str | None]]
+) -> None:
+    """Find or create, and lock, the threads of many (task, chat_id, title) at once.
+
+    Missing threads are inserted with ON CONFLICT DO NOTHING against the (task_id, chat_id)
+    unique constraint, so simultaneous first messages make one thread, never an error. Rows are
+    locked in id order, the same order in every transaction. Found threads are remembered in
+    the session so `get_or_create_thread` needs no further query.
+    """
+    known: dict[tuple[str, str], Thread] = session.info.setdefault(_THREADS, {})
+    created: set[tuple[str, str]] = session.info.setdefault(_CREATED, set())
+    wanted_keys = {(task.id, chat_id): (task, title) for task, chat_id, title in wanted}
+    keys = [key for key in wanted_keys if key not in known]
+    if not keys:
+        return
+    await _load_locked(session, keys, known)
+    missing = [key for key in keys if key not in known]
+    if missing:
+        now = now_ms()
+        rows = []
+        for task_id, chat_id in missing:
+            task, title = wanted_keys[(task_id, chat_id)]
+            rows.append(
+                {
+                    "id": new_id(now),
+                    "company_id": task.company_id,
+                    "task_id": task_id,
+                    "chat_id": chat_id,
+                    "title": title or f"API chat {chat_id}",
+                    "created_by": task.company_id,
+                    "created": now,
+                    "modified": now,
+                }
+            )
+        dialect = session.bind.dialect.name if session.bind else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(Thread)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["task_id", "chat_id"])
+            .returning(Thread.task_id, Thread.chat_id)
+        )
+        created.update((row[0], row[1]) for row in await session.execute(statement))
+        await _load_locked(session, missing, known)
+
+
+async def _load_locked(
+    session: AsyncSession, keys: list[tuple[str, str]], into: dict[tuple[str, str], Thread]
+) -> None:
+    statement = (
+        select(Thread).where(tuple_(Thread.task_id, Thread.chat_id).in_(keys)).order_by(Thread.id)
+    )
+    for thread in (await session.execute(_locking(statement))).scalars():
+        into[(thread.task_id, thread.chat_id)] = thread
+
+
 async def get_or_create_thread(
     session: AsyncSession, *, task: Task, chat_id: str, title: str | None = None
 ) -> tuple[Thread, bool]:
-    """Find the thread of (task, chat_id) or create it; safe under concurrent first messages.
-
-    The insert uses ON CONFLICT DO NOTHING against the (task_id, chat_id) unique constraint,
-    so two simultaneous first messages make one thread, never an error.
-    """
-    found = await _find_thread(session, task.id, chat_id)
-    if found is not None:
-        return found, False
-    now = now_ms()
-    values = {
-        "id": new_id(now),
-        "company_id": task.company_id,
-        "task_id": task.id,
-        "chat_id": chat_id,
-        "title": title or f"API chat {chat_id}",
-        "created_by": task.company_id,
-        "created": now,
-        "modified": now,
-    }
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(Thread)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["task_id", "chat_id"])
-    )
-    result = await session.execute(statement)
-    created = bool(result.rowcount)
-    thread = await _find_thread(session, task.id, chat_id)
-    assert thread is not None
-    return thread, created
-
-
-async def _find_thread(session: AsyncSession, task_id: str, chat_id: str) -> Thread | None:
-    statement = select(Thread).where(Thread.task_id == task_id, Thread.chat_id == chat_id)
-    return (await session.execute(_locking(statement))).scalar_one_or_none()
+    """The locked thread of (task, chat_id), created if needed; and whether it was created."""
+    await lock_threads_of(session, [(task, chat_id, title)])
+    key = (task.id, chat_id)
+    return session.info[_THREADS][key], key in session.info[_CREATED]
 
 
 def _locking(statement: Any) -> Any:

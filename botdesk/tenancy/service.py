@@ -128,11 +128,12 @@ async def issue_token(session: AsyncSession, *, key: ApiKey, ttl_seconds: int) -
     return plain
 
 
-async def company_for_bearer(session: AsyncSession, credential: str) -> str | None:
-    """The company of a bearer credential: an unexpired token or a live API key."""
+async def company_for_bearer(session: AsyncSession, credential: str) -> tuple[str, int] | None:
+    """(company id, valid until ms) of a bearer credential: an unexpired token from
+    /wf/auth or a live API key (valid until revoked, reported as far in the future)."""
     hashed = digest(credential)
     token = await session.execute(
-        select(AuthToken.company_id)
+        select(AuthToken.company_id, AuthToken.expires)
         .join(ApiKey, ApiKey.id == AuthToken.api_key_id)
         .where(
             AuthToken.token_hash == hashed,
@@ -140,13 +141,14 @@ async def company_for_bearer(session: AsyncSession, credential: str) -> str | No
             ApiKey.revoked.is_(None),
         )
     )
-    company_id = token.scalar_one_or_none()
-    if company_id is not None:
-        return company_id
+    row = token.first()
+    if row is not None:
+        return row[0], row[1]
     key = await session.execute(
         select(ApiKey.company_id).where(ApiKey.key_hash == hashed, ApiKey.revoked.is_(None))
     )
-    return key.scalar_one_or_none()
+    company_id = key.scalar_one_or_none()
+    return (company_id, 2**62) if company_id is not None else None
 
 
 async def revoke_api_key(session: AsyncSession, *, company_id: str, key_id: str) -> bool:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from botdesk.api import presenters
 from botdesk.api.deps import CurrentCompany, SessionDep, SettingsDep
 from botdesk.api.errors import ApiError, NotFound
 from botdesk.api.text import refuse_bad_text
-from botdesk.dialogs import service as dialogs
+from botdesk.dialogs.ingest import GroupCommitter, TaskNotFound
 from botdesk.dialogs.targets import add_target
 from botdesk.models import Task
 from botdesk.setup.service import get_owned
@@ -125,15 +124,22 @@ async def auth(body: AuthIn, session: SessionDep, settings: SettingsDep) -> dict
 
 @router.post("/send_message_external", response_model=SendMessageOut, response_model_by_alias=True)
 async def send_message_external(
-    body: SendMessageIn, session: SessionDep, company_id: CurrentCompany
+    body: SendMessageIn, request: Request, company_id: CurrentCompany
 ) -> dict[str, Any]:
-    """Store the end user's message and answer at once; the AI's reply comes by webhook."""
-    task = await _task(session, company_id, body.task_id, "task_id")
-    posted = await dialogs.post_user_message(
-        session, task=task, chat_id=body.chat_id, text=body.message, title=body.title
-    )
-    await session.commit()
-    return envelope({"thread": presenters.seed_thread(posted.thread)})
+    """Store the end user's message and answer once it is committed; the AI's reply comes
+    later by webhook. Concurrent requests share commits (see `dialogs.ingest`)."""
+    ingest: GroupCommitter = request.app.state.ingest
+    try:
+        thread = await ingest.post_user_message(
+            company_id=company_id,
+            task_id=body.task_id,
+            chat_id=body.chat_id,
+            text=body.message,
+            title=body.title,
+        )
+    except TaskNotFound:
+        raise NotFound("task_id") from None
+    return envelope({"thread": thread})
 
 
 @router.post("/add_target", response_model=AddTargetOut)

@@ -1,0 +1,19 @@
+"""The ceiling for the API bench: a bare FastAPI POST endpoint that parses the same JSON body."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+app = FastAPI()
+
+
+class Body(BaseModel):
+    task_id: str
+    chat_id: str
+    message: str
+
+
+@app.post("/api/1.1/wf/send_message_external")
+async def send(body: Body) -> dict:
+    return {"status": "success", "response": {"thread": {"chat_id": body.chat_id}}}

@@ -1,0 +1,138 @@
+"""Group commit for incoming user messages.
+
+A durable commit per request caps throughput near the database's commit rate, and each small
+transaction pays its own round trips. Concurrent `send_message_external` requests are therefore
+queued and written in small groups: one transaction, threads locked with one query, rows
+inserted in batches, one commit; each request is answered only after that commit. A group
+that fails is retried one message per transaction, so one bad message never fails another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from botdesk.db.engine import Database
+from botdesk.dialogs import service
+from botdesk.models import Task
+
+log = logging.getLogger("botdesk.ingest")
+
+# Most messages written in one transaction (the setting `group_commit_max` overrides it).
+GROUP_MAX = 64
+# Times a message is retried alone after a database error such as a deadlock.
+RETRIES = 3
+
+
+class TaskNotFound(Exception):
+    """The task does not exist or belongs to another company."""
+
+
+@dataclass
+class Incoming:
+    company_id: str
+    task_id: str
+    chat_id: str
+    text: str
+    title: str | None
+    done: asyncio.Future[dict[str, Any]] = field(repr=False)
+
+
+class GroupCommitter:
+    """Writes queued user messages in groups; one per process, started on first use."""
+
+    def __init__(self, db: Database, *, group_max: int = GROUP_MAX, present: Any) -> None:
+        self.db = db
+        self.group_max = max(1, group_max)
+        self.present = present
+        self.queue: asyncio.Queue[Incoming] = asyncio.Queue()
+        self._runner: asyncio.Task[None] | None = None
+
+    async def post_user_message(
+        self, *, company_id: str, task_id: str, chat_id: str, text: str, title: str | None
+    ) -> dict[str, Any]:
+        """Queue the message and wait until it is committed; returns the presented thread."""
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run(), name="botdesk-group-commit")
+        done: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        await self.queue.put(Incoming(company_id, task_id, chat_id, text, title, done))
+        return await done
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            group = [await self.queue.get()]
+            while len(group) < self.group_max and not self.queue.empty():
+                group.append(self.queue.get_nowait())
+            await self._commit(group)
+
+    async def _commit(self, group: list[Incoming]) -> None:
+        try:
+            results = await self._write(group)
+        except Exception as exc:  # noqa: BLE001 - isolate the failing message below
+            if len(group) > 1:
+                for item in group:
+                    await self._commit([item])
+                return
+            await self._retry_alone(group[0], exc)
+            return
+        for item, result in zip(group, results, strict=True):
+            if not item.done.done():
+                if isinstance(result, Exception):
+                    item.done.set_exception(result)
+                else:
+                    item.done.set_result(result)
+
+    async def _retry_alone(self, item: Incoming, error: Exception) -> None:
+        for _ in range(RETRIES):
+            if not isinstance(error, DBAPIError):
+                break
+            try:
+                (result,) = await self._write([item])
+            except Exception as exc:  # noqa: BLE001
+                error = exc
+                continue
+            if isinstance(result, Exception):
+                item.done.set_exception(result)
+            else:
+                item.done.set_result(result)
+            return
+        log.warning("message for task %s refused: %r", item.task_id, error)
+        if not item.done.done():
+            item.done.set_exception(error)
+
+    async def _write(self, group: list[Incoming]) -> list[dict[str, Any] | Exception]:
+        async with self.db.transaction() as session:
+            tasks = await _tasks(session, {item.task_id for item in group})
+            wanted = []
+            for item in group:
+                task = tasks.get(item.task_id)
+                if task is not None and task.company_id == item.company_id:
+                    wanted.append((task, item.chat_id, item.title))
+            await service.lock_threads_of(session, wanted)
+            results: list[dict[str, Any] | Exception] = []
+            for item in group:
+                task = tasks.get(item.task_id)
+                if task is None or task.company_id != item.company_id:
+                    results.append(TaskNotFound(item.task_id))
+                    continue
+                posted = await service.post_user_message(
+                    session, task=task, chat_id=item.chat_id, text=item.text, title=item.title
+                )
+                # The answer shows the thread as this message left it, before later ones.
+                results.append(self.present(posted.thread))
+        return results
+
+
+async def _tasks(session: AsyncSession, ids: set[str]) -> dict[str, Task]:
+    rows = await session.execute(select(Task).where(Task.id.in_(ids)))
+    return {task.id: task for task in rows.scalars()}
