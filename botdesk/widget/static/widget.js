@@ -15,15 +15,32 @@
 
   function style(el, css) { for (var k in css) el.style[k] = css[k]; }
 
+  function chatIcon() {
+    // A speech bubble drawn with SVG: emoji fonts are missing on many systems.
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "26");
+    svg.setAttribute("height", "26");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+    svg.appendChild(path);
+    return svg;
+  }
+
   var button = document.createElement("button");
   button.type = "button";
   button.id = "botdesk-launcher";
   button.setAttribute("aria-label", "Open chat");
-  button.textContent = script.getAttribute("data-label") || "💬";
+  var label = script.getAttribute("data-label");
+  if (label) button.textContent = label; else button.appendChild(chatIcon());
   style(button, {
     position: "fixed", right: "20px", bottom: "20px", width: "56px", height: "56px",
     borderRadius: "50%", border: "0", background: color, color: "#fff", fontSize: "24px",
-    cursor: "pointer", boxShadow: "0 4px 14px rgba(0,0,0,.25)", zIndex: "2147483646"
+    cursor: "pointer", display: "flex", alignItems: "center", justifyContent: "center",
+    padding: "0", boxShadow: "0 4px 14px rgba(0,0,0,.25)", zIndex: "2147483646"
   });
 
   function layout() {
