@@ -5,7 +5,6 @@ Screenshots of each main page go to tests/artifacts/ (not committed)."""
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
