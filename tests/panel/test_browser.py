@@ -5,6 +5,7 @@ Screenshots of each main page go to tests/artifacts/ (not committed)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -303,3 +304,94 @@ def test_panel_url_logs_in_and_refuses_another_company(world, admin, chromium):
     response = other.goto(f"{world['base']}/panel/chats/{thread_id}")
     assert response is not None and response.status == 404
     other.context.close()
+
+
+def test_dashboard_numbers_and_csv_match_the_dialogs(world, admin):
+    """A paused task (the AI stays silent, so the numbers hold still) with three dialogs."""
+    base = world["base"]
+    with api(world) as http:
+        channel = http.get("/v1/channels").json()["items"][0]["id"]
+        ai = http.get("/v1/ais").json()["items"][0]["id"]
+        task = http.post(
+            "/v1/tasks",
+            json={"name": "Quiet", "channel_id": channel, "ai_id": ai, "status": "paused"},
+        ).json()["id"]
+        sent = {}
+        for chat_id, texts in (("d-1", ["hi", "call me"]), ("d-2", ["price?"]), ("d-3", ["x"])):
+            for text in texts:
+                response = http.post(
+                    "/api/1.1/wf/send_message_external",
+                    json={"task_id": task, "chat_id": chat_id, "message": text},
+                )
+                sent[chat_id] = response.json()["response"]["thread"]["_id"]
+        flags = {
+            "d-1": {"success": True, "get_contact": True, "contact": "+1 555 0100"},
+            "d-2": {"interest": True},
+            "d-3": {"close": True, "is_bot": True},
+        }
+        for chat_id, body in flags.items():
+            assert http.post(f"/v1/threads/{sent[chat_id]}/flags", json=body).status_code == 200
+        threads = http.get("/v1/threads", params={"task_id": task}).json()["items"]
+        everything = http.get("/v1/threads").json()["total"]
+    assert len(threads) == 3
+    month = time.strftime("%Y-%m", time.gmtime())
+
+    admin.goto(f"{base}/panel/dashboard?month={month}")
+    assert int(admin.locator("#stat-dialogs").inner_text()) == everything
+    admin.select_option("select[name=task]", label="Quiet")
+    admin.wait_for_url(f"**task={task}**")
+    assert admin.locator("#stat-dialogs").inner_text() == "3"
+    assert admin.locator("#stat-messages").inner_text() == str(
+        sum(t["count_message"] for t in threads)
+    )
+    expected = {f: sum(t["flags"][f] for t in threads) for f in threads[0]["flags"]}
+    for flag, count in expected.items():
+        shown = admin.locator(f"#flag-table tr[data-flag={flag}] .count").inner_text()
+        assert int(shown) == count, flag
+    assert admin.locator("svg.chart").count() == 2
+    shot(admin, "dashboard")
+
+    with admin.expect_download() as download:
+        admin.click("#csv-link")
+    path = download.value.path()
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with open(path, encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert (
+        header
+        == (
+            "channel chat_id close contact count_message date_close date_contact date_interest "
+            "date_success external_id get_contact interest is_bot last_message_date metadata "
+            "operator success user_replied task_id thread_id"
+        ).split()
+    )
+    by_id = {t["id"]: t for t in threads}
+    assert {r["thread_id"] for r in rows} == set(by_id)
+    yes = {True: "yes", False: "no"}
+    for row in rows:
+        thread = by_id[row["thread_id"]]
+        assert row["chat_id"] == thread["chat_id"]
+        assert row["task_id"] == task
+        assert row["channel"] == "Site messenger"
+        assert int(row["count_message"]) == thread["count_message"]
+        assert row["contact"] == thread["contact"]
+        for flag in ("close", "get_contact", "interest", "is_bot", "operator", "success"):
+            assert row[flag] == yes[thread["flags"][flag]], (flag, row)
+        assert bool(row["date_success"]) == thread["flags"]["success"]
+        assert bool(row["date_contact"]) == thread["flags"]["get_contact"]
+        assert json.loads(row["metadata"]) == {}
+
+
+def test_screens_of_the_setup_sections(world, admin):
+    for name in ("integrations", "tasks", "lists", "managers", "companies", "api-keys"):
+        admin.goto(f"{world['base']}/panel/{name}")
+        shot(admin, name)
+    admin.goto(world["state"]["integration_page"])
+    admin.locator("#delivery-log").wait_for()
+    shot(admin, "integration-log")
+    link = admin.locator("#delivery-log a", has_text="Details").first
+    link.click()
+    admin.locator("button:has-text('Redeliver')").click()
+    admin.locator(".notice", has_text="Queued").wait_for()
+    shot(admin, "delivery")
