@@ -8,6 +8,7 @@ import logging
 
 import typer
 
+from botdesk.bridges.cli import app as bridge_app
 from botdesk.core.config import Settings, get_settings
 
 app = typer.Typer(
@@ -15,6 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(bridge_app, name="bridge", help="Connect a messenger (Telegram, ...) to a task.")
 
 
 def _migrate(settings: Settings) -> None:

@@ -87,6 +87,7 @@ class Sender:
         )
         self._resolve = resolve
         self._session: aiohttp.ClientSession | None = None
+        self._checked: dict[str, str | None] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -102,6 +103,14 @@ class Sender:
                 headers={"User-Agent": USER_AGENT, "Content-Type": "application/json"},
             )
         return self._session
+
+    def _literal_problem(self, url: str) -> str | None:
+        """IP literals skip aiohttp's resolver, so they are vetted here (cached per URL)."""
+        if url not in self._checked:
+            if len(self._checked) > 10_000:
+                self._checked.clear()
+            self._checked[url] = literal_problem(URL(url).raw_host or "", self.allow)
+        return self._checked[url]
 
     async def close(self) -> None:
         if self._session is not None:
@@ -119,7 +128,7 @@ class Sender:
             duration = int((time.monotonic() - clock) * 1000)
             return Attempt(int(started_s * 1000), duration, status, excerpt, error)
 
-        problem = literal_problem(URL(url).raw_host or "", self.allow)
+        problem = self._literal_problem(url)
         if problem:
             return Failed(attempt(f"refused target: {problem}"))
         headers = signature_headers(secrets, msg_id, int(started_s), body)

@@ -31,6 +31,9 @@ log = logging.getLogger("botdesk.webhooks")
 MAX_IN_FLIGHT = 512
 # Most rows one claim transaction leases: bigger batches, fewer round trips.
 CLAIM_BATCH = 256
+# Deliveries claimed per integration, as a multiple of its concurrency cap: the extra ones wait
+# on the cap's semaphore so a finished send is replaced at once, not after a claim round trip.
+CLAIM_AHEAD = 2
 # Pause before claiming again once woken, in seconds: fewer, fuller claim transactions.
 CLAIM_COALESCE_S = 0.003
 # How long the recorder gathers results before writing them, in seconds.
@@ -65,7 +68,8 @@ class Dispatcher:
     # --- stages -------------------------------------------------------------------------
 
     async def claim(self, limit: int) -> list[Claimed]:
-        room = {key: self.cap - n for key, n in self.in_flight.items()}
+        limit_per_integration = self.cap * CLAIM_AHEAD
+        room = {key: limit_per_integration - n for key, n in self.in_flight.items()}
         async with self.db.transaction() as session:
             claimed = await claim(
                 session,
@@ -74,7 +78,7 @@ class Dispatcher:
                 lease_ms=self.lease_ms,
                 limit=limit,
                 room=room,
-                cap=self.cap,
+                cap=limit_per_integration,
             )
         for item in claimed:
             self.in_flight[item.integration_id] = self.in_flight.get(item.integration_id, 0) + 1

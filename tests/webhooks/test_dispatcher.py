@@ -219,3 +219,29 @@ async def test_per_thread_order_holds_under_parallel_load(wh_db, receivers) -> N
         assert len(by_thread) == 8
         for seqs in by_thread.values():
             assert seqs == list(range(1, 11))
+
+
+async def test_a_set_flag_reaches_only_the_integrations_subscribed_to_it(wh_db, receivers) -> None:
+    from botdesk.dialogs.service import set_flag
+    from botdesk.models import Task, Thread
+
+    messages, successes = await receivers(path="/all"), await receivers(path="/success")
+    setup = await seed(wh_db, [messages.url])
+    flagged = await seed(wh_db, [successes.url], webhook_type="success")
+    async with wh_db.transaction() as session:  # one task with both integrations
+        task = await session.get(Task, setup.task_id)
+        other = await session.get(Integration, flagged.integration_ids[0])
+        other.company_id = task.company_id
+        task.integrations = [*task.integrations, other]
+    await post(wh_db, setup.task_id, "c1", "hello")
+    async with wh_db.transaction() as session:
+        task = await session.get(Task, setup.task_id)
+        thread = (await session.execute(select(Thread))).scalar_one()
+        await set_flag(session, thread=thread, task=task, flag="success", source="test")
+    d = dispatcher(wh_db)
+    await deliver_until(d, lambda: len(messages.hits) == 1 and len(successes.hits) == 1)
+    await d.close()
+    assert json.loads(messages.hits[0].body)["wh_type"] == "all_messages"
+    flag_payload = json.loads(successes.hits[0].body)
+    assert flag_payload["wh_type"] == "success" and flag_payload["success"] == "yes"
+    assert set(SEED_FIELDS) <= set(flag_payload)
