@@ -30,8 +30,10 @@ local counter = 0
 local chats = {chats}
 request = function()
   counter = counter + 1
-  local body = '{{"task_id":"{task}","chat_id":"c' .. (counter % chats) .. '","message":"hello number ' .. counter .. '"}}'
-  return wrk.format("POST", "/api/1.1/wf/send_message_external", {{["Content-Type"]="application/json", ["Authorization"]="Bearer {key}"}}, body)
+  local body = '{{"task_id":"{task}","chat_id":"c' .. (counter % chats)
+    .. '","message":"hello number ' .. counter .. '"}}'
+  local headers = {{["Content-Type"]="application/json", ["Authorization"]="Bearer {key}"}}
+  return wrk.format("POST", "/api/1.1/wf/send_message_external", headers, body)
 end
 """
 

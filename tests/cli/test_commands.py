@@ -52,7 +52,9 @@ def test_keys_bootstrapped_while_the_server_runs_work_at_once(env: dict[str, str
         assert response.status_code == 201, response.text
 
 
-def test_demo_is_idempotent_and_its_curl_answers_with_the_seed_envelope(env: dict[str, str]) -> None:
+def test_demo_is_idempotent_and_its_curl_answers_with_the_seed_envelope(
+    env: dict[str, str],
+) -> None:
     first = run_cli(env, "demo").stdout
     second = run_cli(env, "demo").stdout
     task_line = next(line for line in first.splitlines() if "demo task:" in line)
