@@ -192,3 +192,41 @@ def test_a_reply_queued_when_the_bridge_is_killed_is_sent_once_after_restart(
         wait_until(lambda: fake.texts_to(444), "the queued reply")
         time.sleep(2.0)  # botdesk had its 200: no redelivery may add a second copy
     assert fake.texts_to(444) == ["Queued reply"]
+
+
+def test_the_standalone_example_bridges_both_ways(
+    live: Live, fake: FakeTelegram, client: Client, task_id: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    hook = client.integrations.create(
+        name="Example bridge", webhook_url=f"http://127.0.0.1:{port}/botdesk"
+    )
+    client.tasks.update(task_id, integration_ids=[hook["id"]])
+    example = Path(__file__).resolve().parents[2] / "examples" / "telegram_bridge.py"
+    env = {
+        **live.env,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_URL": fake.url,
+        "BOTDESK_URL": live.base_url,
+        "BOTDESK_API_KEY": live.api_key,
+        "BOTDESK_TASK_ID": task_id,
+        "BOTDESK_WEBHOOK_SECRET": hook["secret"],
+        "BRIDGE_PORT": str(port),
+        "BRIDGE_STATE_FILE": str(tmp_path / "example-state.json"),
+    }
+    log = tmp_path / "example.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, str(example)], env=env, stdout=out, stderr=out)
+    try:
+        wait_until(lambda: "bridge up" in log.read_text() or proc.poll() is not None, "start")
+        assert proc.poll() is None, log.read_text()
+        fake.user_writes(555, "Eve", "Ray", QUESTION)
+        wait_until(lambda: ANSWER in fake.texts_to(555), "the AI answer via the example")
+        thread = thread_of(client, task_id, "555")
+        assert thread and thread["title"] == "Eve Ray"
+        client.threads.post_message(thread["id"], "An operator via the example")
+        wait_until(lambda: len(fake.texts_to(555)) == 2, "the operator reply via the example")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert fake.texts_to(555) == [ANSWER, "An operator via the example"]
