@@ -18,8 +18,15 @@ from botdesk.db.engine import Database
 from botdesk.dialogs.ingest import GroupCommitter
 
 
+def _register_listeners() -> None:
+    """Handlers that run inside the transaction of every new message (e.g. schedule the AI's
+    answer); every process that writes messages needs them, API processes included."""
+    import botdesk.worker.answers  # noqa: F401
+
+
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    _register_listeners()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

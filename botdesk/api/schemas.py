@@ -77,10 +77,25 @@ class KnowledgeItem(StrictIn):
 
 
 class Reminder(StrictIn):
-    delay_minutes: float = Field(gt=0, le=60 * 24 * 365)
-    kind: Literal["fixed", "ai"] = "fixed"
+    """A follow-up sent after the last bot message; give exactly one delay."""
+
+    delay_seconds: float | None = Field(default=None, gt=0, le=3600 * 24 * 365)
+    delay_minutes: float | None = Field(default=None, gt=0, le=60 * 24 * 365)
+    delay_hours: float | None = Field(default=None, gt=0, le=24 * 365)
+    type: Literal["fixed", "ai"] = "fixed"
     text: str = Field(default="", max_length=5000)
-    cancel_flags: list[str] = Field(default_factory=list)
+    cancel_flags: list[
+        Literal["success", "get_contact", "interest", "close", "is_bot", "operator", "user_replied"]
+    ] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_delay(self) -> Reminder:
+        given = [d for d in (self.delay_seconds, self.delay_minutes, self.delay_hours) if d]
+        if len(given) != 1:
+            raise ValueError(
+                "reminders: give exactly one of delay_seconds, delay_minutes, delay_hours"
+            )
+        return self
 
 
 class AICreate(StrictIn):
