@@ -123,14 +123,15 @@ def open_chat(page: Any, site: str) -> Any:
     page.goto(site)
     page.click("#botdesk-launcher")
     frame = page.frame_locator("#botdesk-frame")
-    frame.locator("#status[data-state=online]").wait_for(timeout=WAIT_MS)
+    frame.locator("#status:is([data-state=online], [data-state=idle])").wait_for(timeout=WAIT_MS)
     return frame
 
 
 def chat_state(frame: Any) -> dict[str, Any]:
     return frame.locator("#chat").evaluate(
         "() => ({visitor: botdeskChat.visitor, received: botdeskChat.received.slice(),"
-        " duplicates: botdeskChat.duplicates, cursor: botdeskChat.cursor})"
+        " duplicates: botdeskChat.duplicates, cursor: botdeskChat.cursor,"
+        " connected: !!botdeskChat.source})"
     )
 
 
@@ -172,6 +173,7 @@ def test_visitor_sees_ai_and_operator_live_and_keeps_history_on_reload(
     page = context.new_page()
     frame = open_chat(page, site)
     assert frame.locator(".chat-title").inner_text() == "Mia"
+    assert not chat_state(frame)["connected"]  # no stream until the visitor has a dialog
     frame.locator("#input").fill("What are your opening hours?")
     frame.locator("#input").press("Enter")
     frame.locator("li.msg-bot[data-id]").first.wait_for(timeout=WAIT_MS)
@@ -190,7 +192,6 @@ def test_visitor_sees_ai_and_operator_live_and_keeps_history_on_reload(
 
     page.reload()
     frame = open_chat(page, site)
-    page.wait_for_timeout(200)
     frame.locator("li.msg-operator[data-id]").wait_for(timeout=WAIT_MS)
     assert chat_state(frame)["visitor"] == visitor
     assert shown(frame) == before
@@ -236,7 +237,7 @@ def test_frame_fits_a_phone(browser: Any, live: Live, chat_setup: dict[str, Any]
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
     page.goto(f"{live.base_url}/frame?channel={chat_setup['channel']}")
-    page.locator("#status[data-state=online]").wait_for(timeout=WAIT_MS)
+    page.locator("#status[data-state=idle]").wait_for(timeout=WAIT_MS)
     composer = page.locator("#composer").bounding_box()
     assert composer and composer["y"] + composer["height"] <= 844 and composer["width"] <= 390
     assert page.locator("#close").is_hidden()  # not framed: nothing to close

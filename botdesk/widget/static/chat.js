@@ -38,6 +38,16 @@
     return key;
   }
 
+  function started() {
+    var store = storage();
+    try { return !!(store && store.getItem("botdesk.started." + channel)); } catch (e) { return false; }
+  }
+
+  function markStarted() {
+    var store = storage();
+    try { if (store) store.setItem("botdesk.started." + channel, "1"); } catch (e) { /* ignore */ }
+  }
+
   var state = {
     visitor: visitorKey(), cursor: "", seen: {}, duplicates: 0, received: [],
     pending: [], source: null, typingTimer: null
@@ -137,7 +147,12 @@
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ channel: channel, visitor: state.visitor, text: text })
     }).then(function (response) {
-      if (response.ok) { showNotice(""); return; }
+      if (response.ok) {
+        showNotice("");
+        markStarted();
+        if (!state.source) connect();
+        return;
+      }
       return response.json().catch(function () { return {}; }).then(function (body) {
         fail(item, (body && body.message) || "Message not sent (" + response.status + ")");
       });
@@ -167,5 +182,6 @@
     });
   }
   if (botName) document.title = botName;
-  connect();
+  // A visitor who never wrote has no dialog to follow: connect after their first message.
+  if (started()) connect(); else setStatus("idle");
 })();
