@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ router = APIRouter(include_in_schema=False)
 PING_SECONDS = 15
 # Milliseconds the browser waits before reconnecting a dropped stream.
 RECONNECT_MS = 1000
+# An origin allowed to frame the chat (channel setting `allowed_origins`); nothing else gets
+# into the CSP header.
+ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 _STATIC = {name: (HERE / "static" / name).read_bytes() for name in ("chat.js", "chat.css")}
 _LOADER = (HERE / "static" / "widget.js").read_bytes()
 
@@ -83,8 +87,9 @@ def present(message: Message) -> dict[str, Any]:
 
 def _frame_headers(settings: dict[str, Any]) -> dict[str, str]:
     """Strict CSP; the page may be framed anywhere unless the channel lists allowed origins."""
-    origins = settings.get("allowed_origins") or ["*"]
-    ancestors = " ".join(str(o) for o in origins if isinstance(o, str) and " " not in o) or "*"
+    origins = settings.get("allowed_origins") or []
+    valid = [o for o in origins if isinstance(o, str) and ORIGIN.fullmatch(o)]
+    ancestors = " ".join(valid) or "*"
     return {
         "Content-Security-Policy": (
             "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "

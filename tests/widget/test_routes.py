@@ -45,6 +45,22 @@ async def test_frame_renders_escaped_and_framable(web: httpx.AsyncClient, web_se
     assert loader.headers["content-type"].startswith("application/javascript")
 
 
+async def test_frame_ancestors_follow_the_channel_setting(
+    web: httpx.AsyncClient, web_setup: Any
+) -> None:
+    made = await web_setup()
+    channel = made["channel"]["id"]
+    origins = ["https://shop.example", "http://127.0.0.1:8080", "x; script-src *"]
+    response = await web.patch(
+        f"/v1/channels/{channel}",
+        json={"settings": {"allowed_origins": origins}},
+        headers=made["tenant"].headers,
+    )
+    assert response.status_code == 200, response.text
+    csp = (await web.get("/frame", params={"channel": channel})).headers["content-security-policy"]
+    assert csp.endswith("frame-ancestors https://shop.example http://127.0.0.1:8080")
+
+
 async def test_frame_is_unavailable_without_a_running_task(
     web: httpx.AsyncClient, web_setup: Any
 ) -> None:

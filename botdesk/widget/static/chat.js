@@ -15,6 +15,7 @@
   var KEY_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
   var TYPING_MS = 60000;
   var REOPEN_MS = 2000;
+  var REOPEN_MAX_MS = 30000;
 
   function storage() {
     try { return window.localStorage; } catch (e) { return null; }
@@ -50,7 +51,7 @@
 
   var state = {
     visitor: visitorKey(), cursor: "", seen: {}, duplicates: 0, received: [],
-    pending: [], source: null, typingTimer: null
+    pending: [], source: null, typingTimer: null, reopenMs: REOPEN_MS
   };
   window.botdeskChat = state; // read by tests and handy when debugging
 
@@ -115,7 +116,11 @@
       (state.cursor ? "&after=" + encodeURIComponent(state.cursor) : "");
     var source = new EventSource(url);
     state.source = source;
-    source.addEventListener("ready", function () { setStatus("online"); showNotice(""); });
+    source.addEventListener("ready", function () {
+      state.reopenMs = REOPEN_MS;
+      setStatus("online");
+      showNotice("");
+    });
     source.addEventListener("message", function (event) {
       var message = JSON.parse(event.data);
       state.cursor = event.lastEventId || message.cursor;
@@ -125,7 +130,8 @@
       setStatus("offline");
       // The browser retries by itself with Last-Event-ID; once it has given up, start again.
       if (source.readyState === EventSource.CLOSED && state.source === source) {
-        setTimeout(connect, REOPEN_MS);
+        setTimeout(connect, state.reopenMs);
+        state.reopenMs = Math.min(state.reopenMs * 2, REOPEN_MAX_MS);
       }
     };
   }
