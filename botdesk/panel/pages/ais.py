@@ -26,7 +26,9 @@ FUNCTIONS = (
     ("scheduler", "Scheduler: book a follow-up when the user asks to be contacted later"),
     ("custom_api", "Custom API: call an external HTTP service and answer with the result"),
 )
-REMINDER_FLAGS = ("success", "get_contact", "interest", "close", "is_bot", "operator")
+REMINDER_FLAGS = (
+    "success", "get_contact", "interest", "close", "is_bot", "operator", "user_replied",
+)  # fmt: skip
 # Longest question the Test AI box sends, in characters.
 MAX_TEST_CHARS = 4000
 
@@ -58,7 +60,7 @@ def _knowledge_and_reminders(form: FormData, errors: FormErrors) -> dict[str, An
             continue
         flags = [f.strip() for f in str(cancel).split(",") if f.strip() in REMINDER_FLAGS]
         reminders.append(
-            {"delay_minutes": minutes, "kind": str(kind), "text": str(text), "cancel_flags": flags}
+            {"delay_minutes": minutes, "type": str(kind), "text": str(text), "cancel_flags": flags}
         )
     return {"knowledge": knowledge, "reminders": reminders}
 
