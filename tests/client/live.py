@@ -19,6 +19,8 @@ class Live:
     api_key: str
     company_id: str
     env: dict[str, str]
+    email: str = "o@example.com"
+    password: str = "pw"
 
 
 @contextmanager

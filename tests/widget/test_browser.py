@@ -161,6 +161,18 @@ def operator_says(live: Live, thread_id: str, text: str) -> None:
     assert response.status_code == 201, response.text
 
 
+def operator_replies_in_panel(page: Any, live: Live, thread_id: str, text: str) -> None:
+    """An operator logs into the panel, opens the dialog and writes to the visitor."""
+    page.goto(f"{live.base_url}/panel/login")
+    page.fill("input[name=email]", live.email)
+    page.fill("input[name=password]", live.password)
+    page.click("form button[type=submit]")
+    page.wait_for_url(lambda url: "/panel/login" not in url, timeout=WAIT_MS)
+    page.goto(f"{live.base_url}/panel/chats/{thread_id}")
+    page.fill("form.reply textarea[name=text]", text)
+    page.click("form.reply button[type=submit]")
+
+
 def shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"widget-{name}.png"))
@@ -182,11 +194,16 @@ def test_visitor_sees_ai_and_operator_live_and_keeps_history_on_reload(
 
     visitor = chat_state(frame)["visitor"]
     thread = server_thread(live, chat_setup, visitor)
-    operator_says(live, thread["id"], "Hi, I am Sam from the shop. <b>Need anything?</b>")
+    panel = browser.new_context(viewport={"width": 1100, "height": 760}).new_page()
+    operator_replies_in_panel(
+        panel, live, thread["id"], "Hi, I am Sam from the shop. <b>Need anything?</b>"
+    )
     frame.locator("li.msg-operator[data-id]").wait_for(timeout=WAIT_MS)
     assert frame.locator("li.msg-operator .msg-text").inner_text().endswith("<b>Need anything?</b>")
     assert frame.locator("li.msg-operator b").count() == 0  # shown as text, never as HTML
     shot(page, "operator-reply")
+    shot(panel, "panel-dialog")
+    panel.context.close()
     before = shown(frame)
     assert before == [m["text"] for m in server_thread(live, chat_setup, visitor)["messages"]]
 
