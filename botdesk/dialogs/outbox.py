@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from botdesk.core import wakeup
 from botdesk.core.config import get_settings
 from botdesk.core.ids import new_id, new_webhook_id, now_ms
 from botdesk.models import Delivery, Event, Message, Task, Thread
@@ -49,6 +50,7 @@ async def record_event(
         body=encode(payload),
     )
     session.add(event)
+    wakeup.after_commit(session, "deliveries")
     now = now_ms()
     for integration in task.integrations:
         if integration.webhook_type == wh_type:

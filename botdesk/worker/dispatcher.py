@@ -17,6 +17,7 @@ import signal
 import socket
 from collections.abc import Callable
 
+from botdesk.core import wakeup
 from botdesk.core.config import Settings
 from botdesk.core.ids import now_ms
 from botdesk.db.engine import Database
@@ -120,6 +121,7 @@ class Dispatcher:
         """Keep claiming and sending until `stop` is set; in-flight sends finish first."""
         recorder = asyncio.create_task(self._record_loop())
         sends: set[asyncio.Task[None]] = set()
+        committed = wakeup.subscribe("deliveries")  # new events committed in this process
         try:
             while not stop.is_set():
                 total = sum(self.in_flight.values())
@@ -132,9 +134,11 @@ class Dispatcher:
                 if len(claimed) >= min(free, CLAIM_BATCH) > 0:
                     continue  # more may be due right now
                 self._wake.clear()
+                committed.clear()
                 waits = [
                     asyncio.ensure_future(stop.wait()),
                     asyncio.ensure_future(self._wake.wait()),
+                    asyncio.ensure_future(committed.wait()),
                 ]
                 await asyncio.wait(
                     waits,
@@ -149,6 +153,7 @@ class Dispatcher:
             while self._unrecorded:
                 await asyncio.sleep(0.01)
         finally:
+            wakeup.unsubscribe("deliveries", committed)
             recorder.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await recorder
