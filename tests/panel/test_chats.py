@@ -50,6 +50,7 @@ async def test_the_stream_sends_new_messages_and_resumes_after_last_event_id(
     body = await stream_body(b, thread_id, monkeypatch)
     ids = re.findall(r"^id: (\S+)$", body, re.M)
     assert len(ids) == 2 and "first" in body and "second" in body
+    assert "event: state" in body and "The AI answers" in body  # flags, sent after the burst
     resumed = await stream_body(b, thread_id, monkeypatch, headers={"Last-Event-ID": ids[0]})
     assert "first" not in resumed and "second" in resumed
     assert re.findall(r"^id: (\S+)$", resumed, re.M) == ids[1:]

@@ -30,6 +30,8 @@ PAGE_SIZE = 50
 STREAM_SECONDS = live.MAX_STREAM_SECONDS
 # A comment line this often keeps proxies from closing a quiet stream, in seconds.
 KEEPALIVE_SECONDS = 15.0
+# Quiet time after new messages before the dialog's state (flags) is sent, in seconds.
+STATE_DELAY_SECONDS = 0.05
 # What the operator's menu can do to a dialog.
 Action = Literal["operator", "bot", "close", "reopen", "share", "unshare"]
 MAX_REPLY_CHARS = 64 * 1024
@@ -99,10 +101,23 @@ async def dialog(thread_id: str, ctx: CtxDep) -> Response:
     )
 
 
+def _data(html: str) -> str:
+    return "".join(f"data: {line}\n" for line in html.strip().splitlines())
+
+
 def _event(message: Message) -> str:
-    html = env.get_template("_message.html").render(message=message).strip()
-    lines = "".join(f"data: {line}\n" for line in html.splitlines())
-    return f"id: {live.Cursor.after(message).encode()}\nevent: message\n{lines}\n"
+    html = env.get_template("_message.html").render(message=message)
+    return f"id: {live.Cursor.after(message).encode()}\nevent: message\n{_data(html)}\n"
+
+
+async def _state_event(db: Database, thread_id: str) -> str:
+    """The dialog's flags and who answers, re-read after new messages (the AI may have
+    handed over or closed it along with its answer)."""
+    async with db.sessions() as session:
+        thread = await session.get(Thread, thread_id)
+    if thread is None:
+        return ""
+    return f"event: state\n{_data(env.get_template('_state.html').render(thread=thread))}\n"
 
 
 async def _stream(
@@ -112,12 +127,18 @@ async def _stream(
     yield "retry: 2000\n\n"
     messages = live.follow(db, thread_id, cursor, max_seconds=STREAM_SECONDS)
     pending: asyncio.Future[Message] | None = None
+    state_due = False  # send the dialog's state once a burst of messages is through
     try:
         while True:
             if pending is None:
                 pending = asyncio.ensure_future(anext(messages))
-            done, _ = await asyncio.wait({pending}, timeout=KEEPALIVE_SECONDS)
+            wait = STATE_DELAY_SECONDS if state_due else KEEPALIVE_SECONDS
+            done, _ = await asyncio.wait({pending}, timeout=wait)
             if not done:
+                if state_due:
+                    state_due = False
+                    yield await _state_event(db, thread_id)
+                    continue
                 if await request.is_disconnected():
                     return
                 yield ": keep-alive\n\n"
@@ -127,6 +148,7 @@ async def _stream(
             except StopAsyncIteration:
                 return
             pending = None
+            state_due = True
             yield _event(message)
     finally:
         if pending is not None and not pending.done():

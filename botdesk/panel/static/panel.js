@@ -11,6 +11,10 @@ function followDialog(log) {
     log.insertAdjacentHTML("beforeend", event.data); // server-rendered, HTML-escaped
     if (stick) window.scrollTo(0, document.body.scrollHeight);
   });
+  source.addEventListener("state", (event) => {
+    const state = document.getElementById("thread-state");
+    if (state) state.innerHTML = event.data; // server-rendered, HTML-escaped
+  });
   log.dataset.live = "connecting";
   source.addEventListener("open", () => { log.dataset.live = "open"; });
   source.addEventListener("error", () => { log.dataset.live = "reconnecting"; });
