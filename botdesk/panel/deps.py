@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -96,7 +96,6 @@ class Ctx:
     company: Company
     companies: list[Company]
     csrf: str
-    values: dict[str, Any] = field(default_factory=dict)
 
     @property
     def company_id(self) -> str:

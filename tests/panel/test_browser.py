@@ -272,7 +272,7 @@ def test_dashboard_numbers_and_csv_match_the_dialogs(world, admin):
 
 
 def test_screens_of_the_setup_sections(world, admin):
-    for name in ("integrations", "tasks", "lists", "managers", "companies", "api-keys"):
+    for name in ("chats", "integrations", "tasks", "lists", "managers", "companies", "api-keys"):
         admin.goto(f"{world['base']}/panel/{name}")
         shot(admin, name)
     admin.goto(world["state"]["integration_page"])

@@ -1,3 +1,6 @@
+"""Every panel page renders for a company with a full set-up and a dialog."""
+
+
 async def test_pages_render(logged_in, make_setup, client):
     tenant, b = await logged_in("Acme")
     setup = await make_setup(tenant)
