@@ -49,7 +49,11 @@ def _client_address(request: Request) -> str:
 
 
 @router.get("/panel/login")
-async def login_page(request: Request, next: str = Query("/panel", max_length=2000)) -> Response:
+async def login_page(
+    request: Request, db: SessionDep, next: str = Query("/panel", max_length=2000)
+) -> Response:
+    if await accounts.signed_in(db, request.cookies.get(sec.SESSION_COOKIE)) is not None:
+        return redirect(sec.safe_next(next))
     return _anonymous_page(request, "login.html", next=sec.safe_next(next), error="", email="")
 
 
