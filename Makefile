@@ -22,12 +22,12 @@ run: $(STAMP)
 	  $(BIN)/botdesk serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000} --banner
 
 test: $(STAMP)
-	$(BIN)/ruff check botdesk tests bench
+	$(BIN)/ruff check botdesk tests bench examples
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check botdesk tests bench
-	$(BIN)/ruff format --check botdesk tests bench
+	$(BIN)/ruff check botdesk tests bench examples
+	$(BIN)/ruff format --check botdesk tests bench examples
 
 clean:
 	rm -rf $(VENV) botdesk.db

@@ -119,17 +119,26 @@ class GroupCommitter:
                 if task is not None and task.company_id == item.company_id:
                     wanted.append((task, item.chat_id, item.title))
             await service.lock_threads_of(session, wanted)
-            results: list[dict[str, Any] | Exception] = []
-            for item in group:
-                task = tasks.get(item.task_id)
-                if task is None or task.company_id != item.company_id:
-                    results.append(TaskNotFound(item.task_id))
-                    continue
-                posted = await service.post_user_message(
-                    session, task=task, chat_id=item.chat_id, text=item.text, title=item.title
-                )
-                # The answer shows the thread as this message left it, before later ones.
-                results.append(self.present(posted.thread))
+            # Rows accumulate and are flushed together at commit: one multi-row INSERT per
+            # table for the whole group instead of a round trip per row.
+            with session.no_autoflush:
+                results = await self._post_all(session, group, tasks)
+        return results
+
+    async def _post_all(
+        self, session: AsyncSession, group: list[Incoming], tasks: dict[str, Task]
+    ) -> list[dict[str, Any] | Exception]:
+        results: list[dict[str, Any] | Exception] = []
+        for item in group:
+            task = tasks.get(item.task_id)
+            if task is None or task.company_id != item.company_id:
+                results.append(TaskNotFound(item.task_id))
+                continue
+            posted = await service.post_user_message(
+                session, task=task, chat_id=item.chat_id, text=item.text, title=item.title
+            )
+            # The answer shows the thread as this message left it, before later ones.
+            results.append(self.present(posted.thread))
         return results
 
 
