@@ -19,6 +19,10 @@ app = typer.Typer(
 app.add_typer(bridge_app, name="bridge", help="Connect a messenger (Telegram, ...) to a task.")
 
 
+# How long `serve` lets open requests finish on shutdown, in seconds.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
 def _migrate(settings: Settings) -> None:
     from botdesk.db.migrate import upgrade
 
@@ -54,7 +58,15 @@ def serve(
     async def main() -> None:
         db = Database(settings)
         api = create_app(settings, db=db)
-        config = uvicorn.Config(api, host=host, port=port, log_level="warning", access_log=False)
+        config = uvicorn.Config(
+            api,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            # Open live streams (panel, web chat) must not hold a shutdown for minutes.
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
         server = uvicorn.Server(config)
         stop = asyncio.Event()
         if banner:

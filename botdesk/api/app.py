@@ -53,7 +53,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         app.include_router(router)
     app.include_router(threads.router)
     _include_optional_routers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/panel": settings.max_form_bytes},
+    )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

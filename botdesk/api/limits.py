@@ -10,9 +10,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 class BodySizeLimit:
     """Pure ASGI middleware: checks Content-Length, then counts streamed bytes."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Path prefixes allowed bigger bodies (the panel's forms carry whole knowledge bases).
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -21,30 +23,29 @@ class BodySizeLimit:
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
             await _answer(send, 400, "path: NUL characters are not allowed")
             return
+        limit = next(
+            (size for prefix, size in self.larger.items() if scope["path"].startswith(prefix)),
+            self.max_bytes,
+        )
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(send)
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await _answer(send, 413, f"body: larger than {limit} bytes")
                 return
         received = 0
-        too_big = False
 
         async def limited_receive() -> Message:
-            nonlocal received, too_big
+            nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    too_big = True
+                if received > limit:
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await self._refuse(send)
-
-    async def _refuse(self, send: Send) -> None:
-        await _answer(send, 413, f"body: larger than {self.max_bytes} bytes")
+            await _answer(send, 413, f"body: larger than {limit} bytes")
 
 
 async def _answer(send: Send, status: int, message: str) -> None:

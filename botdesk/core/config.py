@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = 7 * 24 * 3600
     # Largest accepted request body, in bytes (a 64 KB message plus JSON overhead)
     max_body_bytes: int = 64 * 1024
+    # Largest accepted panel form (an AI's whole knowledge base), in bytes
+    max_form_bytes: int = 2 * 1024 * 1024
     # Largest accepted message text, in characters
     max_message_chars: int = 64 * 1024
     # Page size of list endpoints, in items

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botdesk.core.ids import new_id, now_ms
+from botdesk.core.security import new_share_key
 from botdesk.dialogs.outbox import record_event
 from botdesk.models import FLAGS, FlagChange, Message, Task, Thread
 
@@ -81,6 +82,9 @@ async def lock_threads_of(
                     "created_by": task.company_id,
                     "created": now,
                     "modified": now,
+                    # Every dialog starts with a working read-only link (the seed's share_url);
+                    # the panel can revoke it and make a new one.
+                    "share_key": new_share_key(),
                 }
             )
         dialect = session.bind.dialect.name if session.bind else "sqlite"

@@ -30,12 +30,18 @@ async def get_or_create_user(session: AsyncSession, *, email: str, password: str
     return user
 
 
+# Checked against when the email is unknown, so both failures take the same argon2 time and
+# the login form does not reveal which emails have accounts.
+_DUMMY_HASH = hash_password("botdesk-dummy-password")
+
+
 async def authenticate_user(session: AsyncSession, *, email: str, password: str) -> User | None:
     email = email.strip().lower()
     user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
-    if user is None or not verify_password(user.password_hash, password):
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
         return None
-    return user
+    return user if verify_password(user.password_hash, password) else None
 
 
 async def create_company(session: AsyncSession, *, name: str, owner: User) -> Company:

@@ -249,3 +249,24 @@ async def test_add_target_of_another_company_is_404(client, make_tenant, make_se
         headers=other.headers,
     )
     assert response.status_code == 404
+
+
+async def test_a_new_dialog_has_a_working_share_url_in_its_webhook(
+    client, db, make_tenant, make_setup
+):
+    tenant = await make_tenant()
+    setup = await make_setup(tenant)
+    await send(
+        client, tenant.headers, {"task_id": setup.task["id"], "chat_id": "1", "message": "hi"}
+    )
+    async with db.sessions() as session:
+        thread = (await session.execute(select(Thread))).scalar_one()
+        event = (await session.execute(select(Event))).scalar_one()
+    assert thread.share_key and len(thread.share_key) >= 32
+    import json
+
+    body = json.loads(event.body)
+    assert body["share_url"] == (
+        f"http://botdesk.test/share?thread={thread.id}&key={thread.share_key}"
+    )
+    assert body["panel_url"] == f"http://botdesk.test/panel?menu=chats&thread={thread.id}"

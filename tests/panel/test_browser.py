@@ -148,8 +148,7 @@ def test_live_dialog_operator_reply_and_hand_over(world, admin):
 def test_share_link_shows_the_dialog_without_login_until_revoked(world, admin, chromium):
     thread_id = world["state"].get("thread_id") or send(world, "chat-1", "Hello")
     admin.goto(f"{world['base']}/panel/chats/{thread_id}")
-    admin.click("summary:has-text('Actions')")
-    admin.click("button:has-text('Create share link')")
+    # Every dialog starts with a read-only link (it is the webhooks' share_url).
     link = admin.locator("#share-link").input_value()
     assert "/share?thread=" in link and "&key=" in link
 
@@ -166,6 +165,13 @@ def test_share_link_shows_the_dialog_without_login_until_revoked(world, admin, c
     response = stranger.goto(link)
     assert response is not None and response.status == 404
     assert "revoked" in stranger.content()
+
+    admin.click("summary:has-text('Actions')")
+    admin.click("button:has-text('Create share link')")
+    fresh = admin.locator("#share-link").input_value()
+    assert fresh != link
+    assert stranger.goto(fresh).status == 200
+    assert stranger.goto(link).status == 404
     stranger.context.close()
 
 
