@@ -4,44 +4,23 @@ receiver on 127.0.0.1:0, and small page helpers."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.support import databases
+from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.support.server import botdesk_env, run_cli, running_server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 WAIT_MS = 30_000
 PASSWORD = "panel-pass-1"
 HOURS_Q = "What are your opening hours?"
 HOURS_A = "We work 9 to 5."
-
-
-def require_chromium() -> None:
-    if Path(CHROMIUM).exists() and shutil.which("chromium"):
-        return
-    message = f"{CHROMIUM} is missing (apt-get install -y chromium); browser tests skipped"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message + " (CI=true: nothing may be skipped)")
-    pytest.skip(message)
 
 
 class Receiver:

@@ -5,12 +5,9 @@ live, a reload keeps the history, and a dropped connection resumes with no gaps 
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,29 +16,11 @@ import pytest
 
 from botdesk.widget.snippet import snippet
 from tests.client.live import Live, live_botdesk
+from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.widget.proxy import CuttableProxy
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 WAIT_MS = 30_000
-
-
-def require_chromium() -> None:
-    if Path(CHROMIUM).exists() and shutil.which("chromium"):
-        return
-    message = f"{CHROMIUM} is missing (apt-get install -y chromium); browser tests skipped"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message + " (CI=true: nothing may be skipped)")
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
