@@ -5,8 +5,10 @@ caller's transaction."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botdesk.ai.providers import AnswerResult, Turn
@@ -27,12 +29,27 @@ def _norm(entry: str) -> str:
     return re.sub(r"\D", "", entry) if _PHONE_LIKE.match(entry) else entry
 
 
-async def list_verdict(session: AsyncSession, *, thread: Thread, task: Task) -> str | None:
-    """'black' when a black list names the chat, 'white' when a white list exists without it."""
-    company_lists = await session.scalars(
-        select(ChatList).where(ChatList.company_id == task.company_id, ChatList.all_tasks)
+async def company_lists(session: AsyncSession, company_id: str) -> list[ChatList]:
+    """The company's lists that apply to all its tasks."""
+    rows = await session.scalars(
+        select(ChatList).where(ChatList.company_id == company_id, ChatList.all_tasks)
     )
-    lists = {lst.id: lst for lst in [*task.lists, *company_lists]}.values()
+    return list(rows)
+
+
+async def list_verdict(
+    session: AsyncSession,
+    *,
+    thread: Thread,
+    task: Task,
+    shared: Sequence[ChatList] | None = None,
+) -> str | None:
+    """'black' when a black list names the chat, 'white' when a white list exists without it.
+
+    `shared`: the company's all-task lists when the caller already loaded them (a batch)."""
+    if shared is None:
+        shared = await company_lists(session, task.company_id)
+    lists = {lst.id: lst for lst in [*task.lists, *shared]}.values()
     names = {_norm(thread.chat_id)}
     for contact in (thread.contact or "").split(","):
         if contact.strip():
@@ -46,7 +63,13 @@ async def list_verdict(session: AsyncSession, *, thread: Thread, task: Task) -> 
     return None
 
 
-async def silence_reason(session: AsyncSession, *, thread: Thread, task: Task) -> str | None:
+async def silence_reason(
+    session: AsyncSession,
+    *,
+    thread: Thread,
+    task: Task,
+    shared: Sequence[ChatList] | None = None,
+) -> str | None:
     """Why the AI must not answer in this thread now, or None."""
     if thread.operator:
         return "operator"
@@ -54,7 +77,7 @@ async def silence_reason(session: AsyncSession, *, thread: Thread, task: Task) -
         return "close"
     if task.status not in ACTIVE_STATUSES:
         return f"task {task.status}"
-    return await list_verdict(session, thread=thread, task=task)
+    return await list_verdict(session, thread=thread, task=task, shared=shared)
 
 
 async def load_history(session: AsyncSession, *, thread: Thread, limit: int) -> list[Turn]:
@@ -66,6 +89,45 @@ async def load_history(session: AsyncSession, *, thread: Thread, limit: int) -> 
         .limit(limit)
     )
     return [Turn(m.type, m.text) for m in reversed(list(rows))]
+
+
+async def load_histories(
+    session: AsyncSession, *, thread_ids: Sequence[str], limit: int
+) -> dict[str, list[Turn]]:
+    """`load_history` for many threads in one query (a window per thread), oldest first."""
+    if not thread_ids:
+        return {}
+    rows = await session.execute(
+        _recent_messages(), {"thread_ids": list(thread_ids), "limit": limit}
+    )
+    histories: dict[str, list[Turn]] = {thread_id: [] for thread_id in thread_ids}
+    for thread_id, kind, text in rows:
+        histories[thread_id].append(Turn(kind, text))
+    return histories
+
+
+@cache
+def _recent_messages() -> Select[tuple[str, str, str]]:
+    """The last `limit` messages of each of `thread_ids`, per thread oldest first (built once:
+    building the window and its subquery costs more than running it)."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=Message.thread_id,
+            order_by=(Message.created.desc(), Message.id.desc()),
+        )
+        .label("rank")
+    )
+    recent = (
+        select(Message.thread_id, Message.type, Message.text, rank)
+        .where(Message.thread_id.in_(bindparam("thread_ids", expanding=True)))
+        .subquery()
+    )
+    return (
+        select(recent.c.thread_id, recent.c.type, recent.c.text)
+        .where(recent.c.rank <= bindparam("limit"))
+        .order_by(recent.c.thread_id, recent.c.rank.desc())
+    )
 
 
 async def apply_answer(

@@ -2,40 +2,53 @@
 due answers under a lease, asks the provider, and records the result in one transaction that
 first checks no newer user message arrived meanwhile (else the answer is regenerated).
 
-Stages are verbs with typed results: claim → prepare → generate → record (or fail).
+Stages are verbs with typed results: claim → prepare → generate → record (or fail). A round
+works on a batch: one transaction prepares all its answers and one records them, so the
+database sees three transactions per batch, not two per answer; a batch that cannot be
+recorded together is recorded one answer at a time, so one bad answer never fails another.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
+import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from botdesk.ai.dialog import apply_answer, enforce_spend_limit, load_history, silence_reason
+from botdesk.ai.dialog import (
+    apply_answer,
+    company_lists,
+    enforce_spend_limit,
+    load_histories,
+    silence_reason,
+)
 from botdesk.ai.providers import AnswerContext, AnswerResult, Provider, Turn, get_provider
 from botdesk.ai.settings import AISettings
 from botdesk.ai.vectors import database_vector_store
+from botdesk.core import wakeup
 from botdesk.core.config import Settings
 from botdesk.core.ids import now_ms
 from botdesk.db.engine import Database
 from botdesk.dialogs.service import hand_to_operator, on_message
-from botdesk.models import AI, AnswerJob, Message, Task, Thread
-from botdesk.worker.reminders import schedule_followups
+from botdesk.models import AI, AnswerJob, ChatList, Message, Task, Thread
+from botdesk.worker.reminders import schedule_followups_many
 
 log = logging.getLogger("botdesk.answers")
 
 # A claimed answer belongs to its worker this long (longer than an LLM call with retries), s.
 LEASE_SECONDS = 180.0
-# Answers claimed per round; they run concurrently (the embedded AI takes ~5 ms each).
+# Answers claimed per round; they run concurrently (the embedded AI encodes them as one batch).
 BATCH = 32
+# Wake-up topic: an answer due at once (no debounce) was scheduled in this process.
+WAKE_TOPIC = "answers"
 
 
 async def schedule_answer(
@@ -50,21 +63,37 @@ async def schedule_answer(
     due = now + int(settings.debounce_seconds * 1000)
     deadline = now + int(settings.max_wait_seconds * 1000)
     postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
-    insert = (postgresql.insert if postgres else sqlite.insert)(AnswerJob)
-    smaller = func.least if postgres else func.min
-    statement = insert.values(
-        thread_id=thread.id, company_id=thread.company_id, due=due, deadline=deadline, version=1
-    ).on_conflict_do_update(
-        index_elements=["thread_id"],
-        set_={
-            "due": smaller(insert.excluded.due, AnswerJob.deadline),
-            "version": AnswerJob.version + 1,
-        },
-    )
-    await session.execute(statement)
+    values = {"thread_id": thread.id, "company_id": thread.company_id, "due": due}
+    await session.execute(_upsert(postgres), {**values, "deadline": deadline})
+    if due <= now:  # no debounce: a runner in this process may start at once
+        wakeup.after_commit(session, WAKE_TOPIC)
 
 
 on_message(schedule_answer)
+
+_upserts: dict[bool, Any] = {}
+
+
+def _upsert(postgres: bool) -> Any:
+    """The answer job's upsert: a new job, or the due time pushed back (up to its deadline)
+    and the version bumped. Built once per dialect: building it costs more than running it."""
+    if postgres not in _upserts:
+        insert = (postgresql.insert if postgres else sqlite.insert)(AnswerJob)
+        smaller = func.least if postgres else func.min
+        _upserts[postgres] = insert.values(
+            thread_id=bindparam("thread_id"),
+            company_id=bindparam("company_id"),
+            due=bindparam("due"),
+            deadline=bindparam("deadline"),
+            version=1,
+        ).on_conflict_do_update(
+            index_elements=["thread_id"],
+            set_={
+                "due": smaller(insert.excluded.due, AnswerJob.deadline),
+                "version": AnswerJob.version + 1,
+            },
+        )
+    return _upserts[postgres]
 
 
 @dataclass(frozen=True)
@@ -98,6 +127,16 @@ class Failed:
 Outcome = Answered | Skipped | Stale | Failed
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What generating one answer needs, read in the batch's prepare transaction."""
+
+    job: Claimed
+    ai: AI
+    history: list[Turn]
+    context: AnswerContext
+
+
 class AnswerRunner:
     def __init__(
         self,
@@ -113,121 +152,259 @@ class AnswerRunner:
         self.load_vectors, self.save_vectors = database_vector_store(db)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            if await self.run_once() == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.worker_poll_seconds)
+        scheduled = wakeup.subscribe(WAKE_TOPIC)  # answers due at once, committed here
+        try:
+            while not stop.is_set():
+                scheduled.clear()  # a wake-up from now on is for work this round may miss
+                if await self.run_once() > 0:
+                    continue  # more may be due right now
+                await _first_of(stop, scheduled, self.settings.worker_poll_seconds)
+        finally:
+            wakeup.unsubscribe(WAKE_TOPIC, scheduled)
 
     async def run_once(self) -> int:
         """Claim and process the due answers; returns how many were claimed."""
-        claimed = await self.claim()
-        await asyncio.gather(*(self.process(job) for job in claimed))
+        try:
+            async with self.db.transaction() as session:  # claim and prepare: one transaction
+                claimed = await self._claim_in(session)
+                prepared = await self._prepare_in(session, claimed)
+        except Exception:  # noqa: BLE001 - apart, a job that cannot be prepared fails alone
+            log.exception("claiming and preparing answers together failed; apart")
+            claimed = await self.claim()
+            prepared = await self.prepare_batch(claimed)
+        if claimed:
+            await self._generate_and_record(claimed, prepared)
         return len(claimed)
 
     async def claim(self) -> list[Claimed]:
-        now = now_ms()
         async with self.db.transaction() as session:
-            query = (
-                select(AnswerJob)
-                .where(
-                    AnswerJob.due <= now,
-                    or_(AnswerJob.lease_until.is_(None), AnswerJob.lease_until < now),
-                )
-                .order_by(AnswerJob.due)
-                .limit(BATCH)
+            return await self._claim_in(session)
+
+    async def _claim_in(self, session: AsyncSession) -> list[Claimed]:
+        now = now_ms()
+        query = (
+            select(AnswerJob)
+            .where(
+                AnswerJob.due <= now,
+                or_(AnswerJob.lease_until.is_(None), AnswerJob.lease_until < now),
             )
-            if not self.settings.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            jobs = list(await session.scalars(query))
-            for job in jobs:
-                job.lease_until = now + int(LEASE_SECONDS * 1000)
-                job.leased_by = self.worker_id
-            return [Claimed(j.thread_id, j.version, j.attempts) for j in jobs]
+            .order_by(AnswerJob.due)
+            .limit(BATCH)
+        )
+        if not self.settings.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        jobs = list(await session.scalars(query))
+        for job in jobs:
+            job.lease_until = now + int(LEASE_SECONDS * 1000)
+            job.leased_by = self.worker_id
+        return [Claimed(j.thread_id, j.version, j.attempts) for j in jobs]
 
     async def process(self, job: Claimed) -> Outcome:
-        try:
-            prepared = await self.prepare(job)
-            if isinstance(prepared, Skipped):
-                await self.finish(job, prepared)
-                return prepared
-            ai, history, context = prepared
-            result = await self.providers(ai).answer(ai, history, context)
-            return await self.record(job, result)
-        except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job
-            log.warning("answer for thread %s failed: %r", job.thread_id, exc)
-            return await self.fail(job, repr(exc)[:2000])
+        """One claimed answer through every stage."""
+        return (await self.process_batch([job]))[0]
 
-    async def prepare(self, job: Claimed) -> tuple[AI, list[Turn], AnswerContext] | Skipped:
-        async with self.db.transaction() as session:
-            thread = await session.get(Thread, job.thread_id)
-            if thread is None:
-                return Skipped("thread gone")
-            task = await session.get(Task, thread.task_id)
-            ai = await session.get(AI, task.ai_id) if task else None
-            if task is None or ai is None:
-                return Skipped("task or AI gone")
-            reason = await silence_reason(session, thread=thread, task=task)
+    async def process_batch(self, jobs: list[Claimed]) -> list[Outcome]:
+        """Claimed answers through every stage; one outcome per job, in order."""
+        return await self._generate_and_record(jobs, await self.prepare_batch(jobs))
+
+    async def _generate_and_record(
+        self, jobs: list[Claimed], prepared_jobs: list[Prepared | Outcome]
+    ) -> list[Outcome]:
+        outcomes: dict[str, Outcome] = {}
+        ready: list[Prepared] = []
+        for job, prepared in zip(jobs, prepared_jobs, strict=True):
+            if isinstance(prepared, Prepared):
+                ready.append(prepared)
+            else:
+                outcomes[job.thread_id] = prepared
+        results = await asyncio.gather(*(self.generate(p) for p in ready), return_exceptions=True)
+        generated: list[tuple[Claimed, AnswerResult]] = []
+        for prepared, result in zip(ready, results, strict=True):
+            if isinstance(result, AnswerResult):
+                generated.append((prepared.job, result))
+            elif isinstance(result, Exception):
+                outcomes[prepared.job.thread_id] = await self._failed(prepared.job, result)
+            else:
+                raise result  # cancellation and the like are not failures of the answer
+        outcomes.update(await self.record_batch(generated))
+        return [outcomes[job.thread_id] for job in jobs]
+
+    async def generate(self, prepared: Prepared) -> AnswerResult:
+        return await self.providers(prepared.ai).answer(
+            prepared.ai, prepared.history, prepared.context
+        )
+
+    # --- prepare ------------------------------------------------------------------------
+
+    async def prepare_batch(self, jobs: list[Claimed]) -> list[Prepared | Outcome]:
+        """Read what every answer needs in one transaction; silenced ones are dropped."""
+        try:
+            async with self.db.transaction() as session:
+                return await self._prepare_in(session, jobs)
+        except Exception:  # noqa: BLE001 - retried one job at a time below
+            if len(jobs) == 1:
+                return [await self._failed(jobs[0], _current_exception())]
+            log.exception("preparing %d answers together failed; one at a time", len(jobs))
+        return [(await self.prepare_batch([job]))[0] for job in jobs]
+
+    async def _prepare_in(
+        self, session: AsyncSession, jobs: list[Claimed]
+    ) -> list[Prepared | Outcome]:
+        if not jobs:
+            return []
+        ids = [job.thread_id for job in jobs]
+        threads = await _by_id(session, Thread, ids)
+        tasks = await _by_id(session, Task, {t.task_id for t in threads.values()})
+        ais = await _by_id(session, AI, {t.ai_id for t in tasks.values()})
+        shared: dict[str, list[ChatList]] = {}
+        silenced: dict[str, Skipped] = {}
+        for thread in threads.values():
+            task = tasks.get(thread.task_id)
+            if task is None or task.ai_id not in ais:
+                silenced[thread.id] = Skipped("task or AI gone")
+                continue
+            if thread.company_id not in shared:
+                shared[thread.company_id] = await company_lists(session, thread.company_id)
+            reason = await silence_reason(
+                session, thread=thread, task=task, shared=shared[thread.company_id]
+            )
             if reason is None and await enforce_spend_limit(session, thread=thread, task=task):
                 reason = "spending limit"
             if reason:
-                return Skipped(reason)
-            history = await load_history(
-                session, thread=thread, limit=AISettings.of(ai).history_messages
-            )
-        context = AnswerContext(
+                silenced[thread.id] = Skipped(reason)
+        limit = max((AISettings.of(ai).history_messages for ai in ais.values()), default=0)
+        histories = await load_histories(
+            session, thread_ids=[i for i in ids if i in threads and i not in silenced], limit=limit
+        )
+        await self._drop_skipped(session, [j for j in jobs if j.thread_id in silenced])
+        prepared: list[Prepared | Outcome] = []
+        for job in jobs:
+            thread = threads.get(job.thread_id)
+            if thread is None:
+                await self._drop_skipped(session, [job])
+                prepared.append(Skipped("thread gone"))
+            elif job.thread_id in silenced:
+                prepared.append(silenced[job.thread_id])
+            else:
+                ai = ais[tasks[thread.task_id].ai_id]
+                keep = AISettings.of(ai).history_messages
+                prepared.append(
+                    Prepared(job, ai, histories[job.thread_id][-keep:], self._context(thread))
+                )
+        return prepared
+
+    def _context(self, thread: Thread) -> AnswerContext:
+        return AnswerContext(
             chat_id=thread.chat_id,
             contact=thread.contact,
             load_vectors=self.load_vectors,
             save_vectors=self.save_vectors,
         )
-        return ai, history, context
 
-    async def _own_job(self, session: AsyncSession, job: Claimed) -> AnswerJob | None:
-        query = select(AnswerJob).where(AnswerJob.thread_id == job.thread_id)
-        if not self.settings.is_sqlite:
-            query = query.with_for_update()
-        row = await session.scalar(query)
-        return row if row is not None and row.leased_by == self.worker_id else None
-
-    async def record(self, job: Claimed, result: AnswerResult) -> Outcome:
-        async with self.db.transaction() as session:
-            row = await self._own_job(session, job)
-            if row is None:
-                return Skipped("lease lost")
-            if row.version != job.version:
-                row.lease_until = None
-                row.leased_by = None
-                return Stale()
-            thread = await session.get(Thread, job.thread_id, populate_existing=True)
-            task = await session.get(Task, thread.task_id) if thread else None
-            ai = await session.get(AI, task.ai_id) if task else None
-            await session.delete(row)
-            if thread is None or task is None or ai is None:
-                return Skipped("thread gone")
-            reason = await silence_reason(session, thread=thread, task=task)
-            if reason:
-                return Skipped(reason)
-            message = await apply_answer(session, thread=thread, task=task, ai=ai, result=result)
-            await schedule_followups(session, thread=thread, ai=ai)
-            return Answered(message.id if message else None)
-
-    async def finish(self, job: Claimed, outcome: Skipped) -> None:
+    async def _drop_skipped(self, session: AsyncSession, jobs: list[Claimed]) -> None:
         """A skipped answer is dropped (the next user message schedules a new one)."""
-        async with self.db.transaction() as session:
-            row = await self._own_job(session, job)
+        if not jobs:
+            return
+        rows = await self._own_jobs(session, [job.thread_id for job in jobs])
+        for job in jobs:
+            row = rows.get(job.thread_id)
             if row is not None and row.version == job.version:
                 await session.delete(row)
             elif row is not None:
                 row.lease_until = None
                 row.leased_by = None
 
+    async def _own_jobs(self, session: AsyncSession, ids: list[str]) -> dict[str, AnswerJob]:
+        """The answer jobs among `ids` this runner still leases, locked until commit."""
+        query = select(AnswerJob).where(AnswerJob.thread_id.in_(ids)).order_by(AnswerJob.thread_id)
+        if not self.settings.is_sqlite:
+            query = query.with_for_update()
+        rows = await session.scalars(query)
+        return {row.thread_id: row for row in rows if row.leased_by == self.worker_id}
+
+    # --- record -------------------------------------------------------------------------
+
+    async def record(self, job: Claimed, result: AnswerResult) -> Outcome:
+        """Record one generated answer in its own transaction."""
+        async with self.db.transaction() as session:
+            return (await self._record_in(session, [(job, result)]))[job.thread_id]
+
+    async def record_batch(
+        self, generated: list[tuple[Claimed, AnswerResult]]
+    ) -> dict[str, Outcome]:
+        """Record the generated answers together; if that fails, each alone (or as failed)."""
+        if not generated:
+            return {}
+        try:
+            async with self.db.transaction() as session:
+                return await self._record_in(session, generated)
+        except Exception:  # noqa: BLE001 - retried one answer at a time below
+            if len(generated) == 1:
+                return {generated[0][0].thread_id: await self._failed(generated[0][0])}
+            log.exception("recording %d answers together failed; one at a time", len(generated))
+        outcomes: dict[str, Outcome] = {}
+        for pair in generated:
+            outcomes.update(await self.record_batch([pair]))
+        return outcomes
+
+    async def _record_in(
+        self, session: AsyncSession, generated: list[tuple[Claimed, AnswerResult]]
+    ) -> dict[str, Outcome]:
+        ids = [job.thread_id for job, _ in generated]
+        # Threads first, then jobs: the order in which a user message takes them (no deadlock).
+        threads = await _by_id(session, Thread, ids, lock=not self.settings.is_sqlite)
+        rows = await self._own_jobs(session, ids)
+        tasks = await _by_id(session, Task, {t.task_id for t in threads.values()})
+        ais = await _by_id(session, AI, {t.ai_id for t in tasks.values()})
+        shared: dict[str, list[ChatList]] = {}
+        outcomes: dict[str, Outcome] = {}
+        answered: list[tuple[Thread, AI]] = []
+        for job, result in generated:
+            row = rows.get(job.thread_id)
+            if row is None:
+                outcomes[job.thread_id] = Skipped("lease lost")
+                continue
+            if row.version != job.version:
+                row.lease_until = None
+                row.leased_by = None
+                outcomes[job.thread_id] = Stale()
+                continue
+            await session.delete(row)
+            thread = threads.get(job.thread_id)
+            task = tasks.get(thread.task_id) if thread else None
+            ai = ais.get(task.ai_id) if task else None
+            if thread is None or task is None or ai is None:
+                outcomes[job.thread_id] = Skipped("thread gone")
+                continue
+            if thread.company_id not in shared:
+                shared[thread.company_id] = await company_lists(session, thread.company_id)
+            reason = await silence_reason(
+                session, thread=thread, task=task, shared=shared[thread.company_id]
+            )
+            if reason:
+                outcomes[job.thread_id] = Skipped(reason)
+                continue
+            message = await apply_answer(session, thread=thread, task=task, ai=ai, result=result)
+            answered.append((thread, ai))
+            outcomes[job.thread_id] = Answered(message.id if message else None)
+        await schedule_followups_many(session, answered)
+        return outcomes
+
+    # --- fail ---------------------------------------------------------------------------
+
+    async def _failed(self, job: Claimed, error: BaseException | None = None) -> Failed:
+        error = error or _current_exception()
+        log.warning("answer for thread %s failed: %r", job.thread_id, error)
+        return await self.fail(job, repr(error)[:2000])
+
     async def fail(self, job: Claimed, error: str) -> Failed:
         """Keep the job with a backoff; after `max_failures` hand the dialog to a person."""
         async with self.db.transaction() as session:
-            row = await self._own_job(session, job)
+            lock = not self.settings.is_sqlite
+            thread = (await _by_id(session, Thread, [job.thread_id], lock=lock)).get(job.thread_id)
+            row = (await self._own_jobs(session, [job.thread_id])).get(job.thread_id)
             if row is None:
                 return Failed(error, None)
-            thread = await session.get(Thread, job.thread_id)
             task = await session.get(Task, thread.task_id) if thread else None
             ai = await session.get(AI, task.ai_id) if task else None
             settings = AISettings.of(ai)
@@ -243,3 +420,36 @@ class AnswerRunner:
             delay = delays[min(row.attempts - 1, len(delays) - 1)]
             row.due = now_ms() + int(delay * 1000)
             return Failed(error, row.due)
+
+
+async def _by_id(
+    session: AsyncSession, model: type[Any], ids: Iterable[str], *, lock: bool = False
+) -> dict[str, Any]:
+    """Rows of `model` by primary key in one query (fresh from the database, optionally
+    locked in id order)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    query = (
+        select(model)
+        .where(model.id.in_(wanted))
+        .order_by(model.id)
+        .execution_options(populate_existing=True)
+    )
+    if lock:
+        query = query.with_for_update()
+    return {row.id: row for row in await session.scalars(query)}
+
+
+async def _first_of(stop: asyncio.Event, scheduled: asyncio.Event, seconds: float) -> None:
+    """Wait until stopped, woken by a new due answer, or `seconds` passed."""
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(scheduled.wait())]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waits:
+            waiter.cancel()
+
+
+def _current_exception() -> BaseException:
+    return sys.exc_info()[1] or RuntimeError("unknown failure")

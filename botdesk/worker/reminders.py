@@ -49,32 +49,42 @@ def reminder_delay(spec: dict[str, Any]) -> float:
 
 async def schedule_followups(session: AsyncSession, *, thread: Thread, ai: AI) -> None:
     """Rebook the AI's reminders from now (the bot's latest message); older ones are void."""
+    await schedule_followups_many(session, [(thread, ai)])
+
+
+async def schedule_followups_many(session: AsyncSession, answered: list[tuple[Thread, AI]]) -> None:
+    """`schedule_followups` for a batch of answered threads: one UPDATE voids the old ones."""
+    if not answered:
+        return
     await session.execute(
         update(Reminder)
         .where(
-            Reminder.thread_id == thread.id,
+            Reminder.thread_id.in_([thread.id for thread, _ in answered]),
             Reminder.status == "pending",
             Reminder.source == "ai_settings",
         )
         .values(status="cancelled")
+        # Answering loads no reminders into the session: skip matching them in memory.
+        .execution_options(synchronize_session=False)
     )
     now = now_ms()
-    for spec in ai.reminders or []:
-        if not isinstance(spec, dict):
-            continue
-        kind = "ai" if spec.get("type") == "ai" else "fixed"
-        session.add(
-            Reminder(
-                company_id=thread.company_id,
-                thread_id=thread.id,
-                due=now + int(reminder_delay(spec) * 1000),
-                kind=kind,
-                text=str(spec.get("text") or spec.get("instruction") or ""),
-                cancel_flags=list(spec.get("cancel_flags") or []),
-                source="ai_settings",
-                details={"after": now},
+    for thread, ai in answered:
+        for spec in ai.reminders or []:
+            if not isinstance(spec, dict):
+                continue
+            kind = "ai" if spec.get("type") == "ai" else "fixed"
+            session.add(
+                Reminder(
+                    company_id=thread.company_id,
+                    thread_id=thread.id,
+                    due=now + int(reminder_delay(spec) * 1000),
+                    kind=kind,
+                    text=str(spec.get("text") or spec.get("instruction") or ""),
+                    cancel_flags=list(spec.get("cancel_flags") or []),
+                    source="ai_settings",
+                    details={"after": now},
+                )
             )
-        )
 
 
 class ReminderRunner:

@@ -8,7 +8,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from botdesk.ai.providers import AnswerContext, AnswerResult, ProviderError, Turn, Usage
+from botdesk.ai.providers import (
+    AnswerContext,
+    AnswerResult,
+    FlagRequest,
+    ProviderError,
+    Turn,
+    Usage,
+)
 from botdesk.core.config import Settings
 from botdesk.db.engine import Database
 from botdesk.models import AI, AnswerJob, Event, FlagChange, Message, Task, Thread
@@ -193,3 +200,70 @@ async def test_two_runners_never_answer_one_thread_twice(
     for thread in threads:
         assert len(await messages(db, thread.id)) == 1
     assert Answered  # typed outcome exported
+
+
+class PerChat:
+    """A provider whose answer (or failure) depends on the chat."""
+
+    def __init__(self, results: dict[str, AnswerResult | Exception]) -> None:
+        self.results = results
+
+    async def answer(self, ai: AI, history: list[Turn], context: AnswerContext) -> AnswerResult:
+        result = self.results.get(context.chat_id, AnswerResult(text=f"hi {context.chat_id}"))
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+
+async def test_one_failing_answer_does_not_fail_its_round(
+    make_world: Any, db: Database, settings: Settings
+) -> None:
+    world: World = await make_world()
+    threads = {chat: await world.say(chat, "hello") for chat in ("b1", "b2", "b3")}
+    await asyncio.sleep(0.25)
+    runner = AnswerRunner(db, settings, providers=lambda ai: PerChat({"b2": ProviderError("x")}))
+    outcomes = await runner.process_batch(await runner.claim())
+    assert sorted(type(o).__name__ for o in outcomes) == ["Answered", "Answered", "Failed"]
+    assert await messages(db, threads["b1"].id) == ["hi b1"]
+    assert await messages(db, threads["b2"].id) == []
+    assert await messages(db, threads["b3"].id) == ["hi b3"]
+
+
+async def test_an_answer_that_cannot_be_recorded_fails_alone(
+    make_world: Any, db: Database, settings: Settings
+) -> None:
+    """Recording the round together fails; each answer is then recorded on its own."""
+    world: World = await make_world()
+    threads = {chat: await world.say(chat, "hello") for chat in ("r1", "r2", "r3")}
+    await asyncio.sleep(0.25)
+    bad = AnswerResult(text="never sent", flags=(FlagRequest("no_such_flag"),))
+    runner = AnswerRunner(db, settings, providers=lambda ai: PerChat({"r2": bad}))
+    outcomes = await runner.process_batch(await runner.claim())
+    assert sorted(type(o).__name__ for o in outcomes) == ["Answered", "Answered", "Failed"]
+    assert await messages(db, threads["r1"].id) == ["hi r1"]
+    assert await messages(db, threads["r2"].id) == []
+    assert await messages(db, threads["r3"].id) == ["hi r3"]
+    async with db.sessions() as session:
+        job = await session.get(AnswerJob, threads["r2"].id)
+        assert job is not None and job.attempts == 1 and "no_such_flag" in job.last_error
+
+
+async def test_an_answer_without_debounce_wakes_the_runner_before_its_poll(
+    make_world: Any, db: Database, settings: Settings
+) -> None:
+    world: World = await make_world(ai_settings={"debounce_seconds": 0})
+    slow_poll = settings.model_copy(update={"worker_poll_seconds": 30.0})
+    runner = AnswerRunner(db, slow_poll, providers=lambda ai: PerChat({}))
+    stop = asyncio.Event()
+    running = asyncio.create_task(runner.run_forever(stop))
+    try:
+        await asyncio.sleep(0.2)  # the runner found nothing and waits for its 30 s poll
+        thread = await world.say("w1", "hello")
+        for _ in range(50):
+            if await messages(db, thread.id):
+                break
+            await asyncio.sleep(0.05)
+        assert await messages(db, thread.id) == ["hi w1"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 5)

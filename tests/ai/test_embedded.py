@@ -142,3 +142,39 @@ async def test_vectors_are_computed_once_and_reused_from_the_store() -> None:
 async def test_answers_are_deterministic() -> None:
     texts = {(await ask("how much is shipping to my town?")).text for _ in range(3)}
     assert len(texts) == 1
+
+
+async def test_answers_generated_together_equal_answers_one_at_a_time() -> None:
+    """Concurrent answers share one encoder batch; that must not change any answer."""
+    import asyncio
+
+    import numpy as np
+
+    from botdesk.ai.embedded.encoder import get_encoder
+    from botdesk.ai.embedded.provider import encode_bucketed
+
+    texts = [
+        "when are you open?",
+        "how much is shipping",
+        "KT-1700 price?",
+        "сколько стоит доставка?",
+        "I want to talk to a human",
+        "my phone is +998 90 123 45 67",
+        "who won the football match yesterday?",
+        "bye, thanks",
+        "во сколько вы работаете, какой график",
+        "where is your store located?",
+    ]
+    encoder = get_encoder()
+    alone = np.vstack([encoder.encode([t], query=True) for t in texts])
+    assert np.allclose(encode_bucketed(encoder, texts), alone, atol=1e-6)
+    ai = make_ai()
+
+    async def one(text: str) -> AnswerResult:
+        return await EmbeddedProvider().answer(ai, [Turn("user", text)], AnswerContext())
+
+    together = await asyncio.gather(*(one(t) for t in texts))
+    one_by_one = [await one(t) for t in texts]
+    assert [(r.text, r.flags, r.source) for r in together] == [
+        (r.text, r.flags, r.source) for r in one_by_one
+    ]

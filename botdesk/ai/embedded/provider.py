@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -31,6 +32,9 @@ from botdesk.models import AI
 INDEX_CACHE_SIZE = 256
 # Extra retrieval score a message without a question mark needs when it states an intent.
 STATEMENT_MARGIN = 0.15
+# Queries per encoder call when a round is encoded together: texts of similar length share a
+# call so little is padded (measured on bench/data: 8 is ~40% cheaper than one call per text).
+ENCODE_CHUNK = 8
 
 _indexes: OrderedDict[str, KnowledgeIndex] = OrderedDict()
 _intent_models: dict[str, IntentModel] = {}
@@ -72,6 +76,65 @@ def intent_model(encoder: Encoder, settings: AISettings) -> IntentModel:
     return model
 
 
+class QueryBatcher:
+    """Encodes the queries of answers generated concurrently as one batch, in a thread.
+
+    A worker generates a round of answers at once; encoding them together costs about 60% of
+    separate calls, and running it off the event loop lets the process serve HTTP and deliver
+    webhooks meanwhile. Vectors do not depend on the batch (checked in
+    tests), so answers stay deterministic.
+    """
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+        self.pending: list[tuple[str, asyncio.Future[np.ndarray]]] = []
+
+    async def encode(self, text: str) -> np.ndarray:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[np.ndarray] = loop.create_future()
+        self.pending.append((text, future))
+        if len(self.pending) == 1:  # the first of a round: encode once the others queued too
+            loop.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        batch, self.pending = self.pending, []
+        try:
+            vectors = await asyncio.to_thread(encode_bucketed, self.encoder, [t for t, _ in batch])
+        except Exception as exc:  # noqa: BLE001 - each waiting answer gets the error
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), vector in zip(batch, vectors, strict=True):
+            if not future.done():
+                future.set_result(vector)
+
+
+def encode_bucketed(encoder: Encoder, texts: list[str]) -> np.ndarray:
+    """Query vectors for `texts`, encoded in chunks of texts of similar length (less padding)."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    for start in range(0, len(order), ENCODE_CHUNK):
+        chunk = order[start : start + ENCODE_CHUNK]
+        vectors[chunk] = encoder.encode([texts[i] for i in chunk], query=True)
+    return vectors
+
+
+_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, QueryBatcher]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def query_batcher(encoder: Encoder) -> QueryBatcher:
+    """The running event loop's batcher for `encoder`."""
+    per_loop = _batchers.setdefault(asyncio.get_running_loop(), {})
+    batcher = per_loop.get(id(encoder))
+    if batcher is None or batcher.encoder is not encoder:
+        batcher = per_loop[id(encoder)] = QueryBatcher(encoder)
+    return batcher
+
+
 def pending_user_text(history: list[Turn]) -> str:
     """The user's messages since the last bot or operator message (one debounced burst)."""
     burst: list[str] = []
@@ -94,16 +157,25 @@ class EmbeddedProvider:
         if context.purpose != "answer":  # greeting: the task's fixed greeting is used
             return AnswerResult(text="", source="none")
         index = await knowledge_index(ai, context, encoder)
-        return decide(ai, settings, encoder, index, pending_user_text(history))
+        text = pending_user_text(history)
+        vector = await query_batcher(encoder).encode(text) if text else None
+        return decide(ai, settings, encoder, index, text, vector=vector)
 
 
 def decide(
-    ai: AI, settings: AISettings, encoder: Encoder, index: KnowledgeIndex, text: str
+    ai: AI,
+    settings: AISettings,
+    encoder: Encoder,
+    index: KnowledgeIndex,
+    text: str,
+    *,
+    vector: np.ndarray | None = None,
 ) -> AnswerResult:
-    """The reply and flags for one burst of user text."""
+    """The reply and flags for one burst of user text (`vector`: its encoding, if known)."""
     if not text:
         return AnswerResult(text="", source="empty")
-    vector = encoder.encode([text], query=True)[0]
+    if vector is None:
+        vector = encoder.encode([text], query=True)[0]
     enabled = enabled_functions(ai)
     intents = intent_model(encoder, settings).detect(
         text,
