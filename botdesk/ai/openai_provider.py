@@ -14,7 +14,7 @@ from openai import AsyncOpenAI
 from botdesk.ai import llm_prompts as prompts
 from botdesk.ai.custom_api import call_custom_api, parse_arguments, tool_name
 from botdesk.ai.embedded.encoder import get_encoder
-from botdesk.ai.embedded.provider import knowledge_index, pending_user_text
+from botdesk.ai.embedded.provider import knowledge_index, pending_user_text, query_batcher
 from botdesk.ai.providers import (
     AnswerContext,
     AnswerResult,
@@ -68,9 +68,8 @@ class OpenAIProvider:
             return []
         encoder = get_encoder()
         index = await knowledge_index(ai, context, encoder)
-        hits = index.search(
-            query, encoder.encode([query], query=True)[0], settings.context_passages
-        )
+        vector = await query_batcher(encoder).encode(query)
+        hits = index.search(query, vector, settings.context_passages)
         return [prompts.format_entry(h.entry) for h in hits if h.score > 0.1]
 
 
