@@ -15,11 +15,12 @@ from botdesk.db.engine import Database
 from botdesk.tenancy.service import company_for_bearer
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
+    # async: a plain def would be run in a worker thread on every request.
     return request.app.state.db
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 

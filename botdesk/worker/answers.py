@@ -36,6 +36,7 @@ from botdesk.ai.vectors import database_vector_store
 from botdesk.core import wakeup
 from botdesk.core.config import Settings
 from botdesk.core.ids import now_ms
+from botdesk.db.deferred import defer
 from botdesk.db.engine import Database
 from botdesk.dialogs.service import hand_to_operator, on_message
 from botdesk.models import AI, AnswerJob, ChatList, Message, Task, Thread
@@ -57,19 +58,27 @@ async def schedule_answer(
     """Listener: a user message (re)schedules the thread's answer, debounced up to a deadline."""
     if message.type != "user" or thread.operator or thread.close:
         return
-    ai = await session.get(AI, task.ai_id)
-    settings = AISettings.of(ai)
+    settings = await _ai_settings(session, task.ai_id)
     now = now_ms()
     due = now + int(settings.debounce_seconds * 1000)
     deadline = now + int(settings.max_wait_seconds * 1000)
     postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
     values = {"thread_id": thread.id, "company_id": thread.company_id, "due": due}
-    await session.execute(_upsert(postgres), {**values, "deadline": deadline})
+    # Run with the other messages of this transaction, in one batch just before it commits.
+    defer(session, _upsert(postgres), {**values, "deadline": deadline})
     if due <= now:  # no debounce: a runner in this process may start at once
         wakeup.after_commit(session, WAKE_TOPIC)
 
 
 on_message(schedule_answer)
+
+
+async def _ai_settings(session: AsyncSession, ai_id: str) -> AISettings:
+    """The AI's settings, parsed once per transaction (a group commit has many messages)."""
+    cache: dict[str, AISettings] = session.info.setdefault("botdesk.ai_settings", {})
+    if ai_id not in cache:
+        cache[ai_id] = AISettings.of(await session.get(AI, ai_id))
+    return cache[ai_id]
 
 _upserts: dict[bool, Any] = {}
 
@@ -78,7 +87,8 @@ def _upsert(postgres: bool) -> Any:
     """The answer job's upsert: a new job, or the due time pushed back (up to its deadline)
     and the version bumped. Built once per dialect: building it costs more than running it."""
     if postgres not in _upserts:
-        insert = (postgresql.insert if postgres else sqlite.insert)(AnswerJob)
+        # On the table, not the mapped class: the ORM's bulk-insert path costs more than the SQL.
+        insert = (postgresql.insert if postgres else sqlite.insert)(AnswerJob.__table__)
         smaller = func.least if postgres else func.min
         _upserts[postgres] = insert.values(
             thread_id=bindparam("thread_id"),
@@ -89,8 +99,8 @@ def _upsert(postgres: bool) -> Any:
         ).on_conflict_do_update(
             index_elements=["thread_id"],
             set_={
-                "due": smaller(insert.excluded.due, AnswerJob.deadline),
-                "version": AnswerJob.version + 1,
+                "due": smaller(insert.excluded.due, AnswerJob.__table__.c.deadline),
+                "version": AnswerJob.__table__.c.version + 1,
             },
         )
     return _upserts[postgres]
