@@ -4,7 +4,7 @@ per-integration deliveries and attempts."""
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from botdesk.models.base import ID, Base, created_column
 
@@ -37,8 +37,6 @@ class Delivery(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     event_id: Mapped[str] = mapped_column(String(40), ForeignKey("events.id", ondelete="CASCADE"))
-    # Lets the unit of work insert the event before its deliveries; never loaded lazily.
-    event: Mapped[Event] = relationship(lazy="raise")
     integration_id: Mapped[str] = mapped_column(
         ID, ForeignKey("integrations.id", ondelete="CASCADE")
     )
