@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import Response
@@ -16,6 +17,8 @@ from botdesk.api.routes import public, setup, threads
 from botdesk.core.config import Settings, get_settings
 from botdesk.db.engine import Database
 from botdesk.dialogs.ingest import GroupCommitter
+
+NO_TELEMETRY: Any = {"tracing": False, "metrics": False, "logs": False}
 
 
 def _register_listeners() -> None:
@@ -41,6 +44,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         version="0.1.0",
         description="Seed-compatible messenger API (`/api/1.1/wf/*`) and management API (`/v1`).",
         lifespan=lifespan,
+        # No OpenTelemetry here (metrics are Prometheus at /metrics); its per-request checks
+        # cost about a tenth of a request's CPU.
+        telemetry=NO_TELEMETRY,
     )
     app.state.settings = settings
     app.state.db = db or Database(settings)

@@ -10,12 +10,13 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botdesk.core.ids import new_id, now_ms
 from botdesk.core.security import new_share_key
+from botdesk.db.deferred import defer
 from botdesk.dialogs.outbox import record_event
 from botdesk.models import FLAGS, FlagChange, Message, Task, Thread
 
@@ -130,20 +131,26 @@ async def lock_thread(session: AsyncSession, thread_id: str) -> Thread | None:
     return (await session.execute(_locking(statement))).scalar_one_or_none()
 
 
+_INSERT_MESSAGE = insert(Message.__table__)
+
+
 async def _add_message(
     session: AsyncSession, *, thread: Thread, task: Task, type: str, text: str, author: str
 ) -> Message:
     now = now_ms()
-    message = Message(
-        id=new_id(now),
-        company_id=thread.company_id,
-        thread_id=thread.id,
-        type=type,
-        text=text,
-        author=author,
-        created=now,
-    )
-    session.add(message)
+    row = {
+        "id": new_id(now),
+        "company_id": thread.company_id,
+        "thread_id": thread.id,
+        "type": type,
+        "text": text,
+        "author": author,
+        "created": now,
+    }
+    # Inserted with the transaction's other messages in one batch just before it commits; the
+    # (unattached) object carries the same values for the listeners and the caller.
+    defer(session, _INSERT_MESSAGE, row)
+    message = Message(**row)
     thread.count_message = (thread.count_message or 0) + 1
     thread.last_message = now
     thread.last_message_text = text[:500]
