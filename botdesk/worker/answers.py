@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +38,7 @@ from botdesk.db.deferred import defer
 from botdesk.db.engine import Database
 from botdesk.dialogs.service import hand_to_operator, on_message
 from botdesk.models import AI, AnswerJob, ChatList, Message, Task, Thread
+from botdesk.worker.base import PollingRunner
 from botdesk.worker.reminders import schedule_followups_many
 
 log = logging.getLogger("botdesk.answers")
@@ -79,6 +78,7 @@ async def _ai_settings(session: AsyncSession, ai_id: str) -> AISettings:
     if ai_id not in cache:
         cache[ai_id] = AISettings.of(await session.get(AI, ai_id))
     return cache[ai_id]
+
 
 _upserts: dict[bool, Any] = {}
 
@@ -147,7 +147,9 @@ class Prepared:
     context: AnswerContext
 
 
-class AnswerRunner:
+class AnswerRunner(PollingRunner):
+    wake_topic = WAKE_TOPIC  # answers due at once, committed in this process
+
     def __init__(
         self,
         db: Database,
@@ -155,22 +157,8 @@ class AnswerRunner:
         providers: Callable[[AI], Provider] = get_provider,
         worker_id: str | None = None,
     ) -> None:
-        self.db = db
-        self.settings = settings
-        self.providers = providers
-        self.worker_id = worker_id or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        super().__init__(db, settings, providers, worker_id)
         self.load_vectors, self.save_vectors = database_vector_store(db)
-
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        scheduled = wakeup.subscribe(WAKE_TOPIC)  # answers due at once, committed here
-        try:
-            while not stop.is_set():
-                scheduled.clear()  # a wake-up from now on is for work this round may miss
-                if await self.run_once() > 0:
-                    continue  # more may be due right now
-                await _first_of(stop, scheduled, self.settings.worker_poll_seconds)
-        finally:
-            wakeup.unsubscribe(WAKE_TOPIC, scheduled)
 
     async def run_once(self) -> int:
         """Claim and process the due answers; returns how many were claimed."""
@@ -449,16 +437,6 @@ async def _by_id(
     if lock:
         query = query.with_for_update()
     return {row.id: row for row in await session.scalars(query)}
-
-
-async def _first_of(stop: asyncio.Event, scheduled: asyncio.Event, seconds: float) -> None:
-    """Wait until stopped, woken by a new due answer, or `seconds` passed."""
-    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(scheduled.wait())]
-    try:
-        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waits:
-            waiter.cancel()
 
 
 def _current_exception() -> BaseException:

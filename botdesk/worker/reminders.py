@@ -11,25 +11,19 @@ Outbound: pending targets of running outbound tasks get their first bot message.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import os
-import uuid
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botdesk.ai.dialog import load_history, silence_reason
-from botdesk.ai.providers import AnswerContext, Provider, get_provider
+from botdesk.ai.providers import AnswerContext
 from botdesk.ai.settings import AISettings
-from botdesk.core.config import Settings
 from botdesk.core.ids import now_ms
-from botdesk.db.engine import Database
 from botdesk.dialogs.service import get_or_create_thread, post_bot_message
 from botdesk.models import AI, Message, Reminder, Target, Task, Thread
+from botdesk.worker.base import PollingRunner
 
 log = logging.getLogger("botdesk.reminders")
 
@@ -87,24 +81,8 @@ async def schedule_followups_many(session: AsyncSession, answered: list[tuple[Th
             )
 
 
-class ReminderRunner:
-    def __init__(
-        self,
-        db: Database,
-        settings: Settings,
-        providers: Callable[[AI], Provider] = get_provider,
-        worker_id: str | None = None,
-    ) -> None:
-        self.db = db
-        self.settings = settings
-        self.providers = providers
-        self.worker_id = worker_id or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            if await self.run_once() == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.worker_poll_seconds)
+class ReminderRunner(PollingRunner):
+    """Sends due reminders and outbound greetings."""
 
     async def run_once(self) -> int:
         ids = await self.claim()
