@@ -24,7 +24,7 @@ NO_TELEMETRY: Any = {"tracing": False, "metrics": False, "logs": False}
 def _register_listeners() -> None:
     """Handlers that run inside the transaction of every new message (e.g. schedule the AI's
     answer); every process that writes messages needs them, API processes included."""
-    import botdesk.worker.answers  # noqa: F401
+    import botdesk.ai.scheduling  # noqa: F401
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
