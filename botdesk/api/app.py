@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from botdesk.api import presenters
 from botdesk.api.errors import install_error_handlers
 from botdesk.api.limits import BodySizeLimit
+from botdesk.api.openapi import document
 from botdesk.api.routes import public, setup, threads
 from botdesk.core.config import Settings, get_settings
 from botdesk.db.engine import Database
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.ingest = GroupCommitter(
         app.state.db, group_max=settings.group_commit_max, present=presenters.seed_thread
     )
+    app.openapi = lambda: document(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     app.include_router(public.router)
     for router in setup.routers:

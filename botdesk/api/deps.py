@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botdesk.api.errors import ApiError
@@ -41,12 +42,17 @@ AUTH_CACHE_SIZE = 10_000
 _auth_cache: dict[str, tuple[str, int]] = {}
 
 
-async def get_current_company(request: Request, db: Annotated[Database, Depends(get_db)]) -> str:
+# Declares the bearer scheme in the OpenAPI document; the checking is done below.
+_bearer = HTTPBearer(auto_error=False, description="The token from /api/1.1/wf/auth or an API key")
+
+
+async def get_current_company(
+    db: Annotated[Database, Depends(get_db)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
     """The company behind `Authorization: Bearer <token from /wf/auth or API key>`."""
-    header = request.headers.get("authorization", "")
-    scheme, _, credential = header.partition(" ")
-    credential = credential.strip()
-    if scheme.lower() != "bearer" or not credential:
+    credential = bearer.credentials.strip() if bearer else ""
+    if not credential:
         raise ApiError(401, "authorization: a Bearer token or API key is required")
     now = now_ms()
     cached = _auth_cache.get(credential)
