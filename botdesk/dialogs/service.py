@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botdesk.core.ids import new_id, now_ms
+from botdesk.core.metrics import MESSAGES
 from botdesk.core.security import new_share_key
 from botdesk.db.deferred import defer
 from botdesk.dialogs.outbox import record_event
@@ -150,6 +151,7 @@ async def _add_message(
     # Inserted with the transaction's other messages in one batch just before it commits; the
     # (unattached) object carries the same values for the listeners and the caller.
     defer(session, _INSERT_MESSAGE, row)
+    MESSAGES.labels(type).inc()
     message = Message(**row)
     thread.count_message = (thread.count_message or 0) + 1
     thread.last_message = now

@@ -89,7 +89,7 @@ async def create_ai(session: AsyncSession, *, company_id: str, data: dict[str, A
 
 
 async def _resolve_refs(
-    session: AsyncSession, company_id: str, data: dict[str, Any], task: Task | None = None
+    session: AsyncSession, company_id: str, data: dict[str, Any]
 ) -> dict[str, Any]:
     """Check that every referenced object belongs to the company; turn id lists into rows."""
     refs: dict[str, Any] = {}
@@ -121,7 +121,7 @@ async def create_task(session: AsyncSession, *, company_id: str, data: dict[str,
 
 
 async def update_task(session: AsyncSession, *, task: Task, changes: dict[str, Any]) -> Task:
-    refs = await _resolve_refs(session, task.company_id, changes, task)
+    refs = await _resolve_refs(session, task.company_id, changes)
     apply(task, changes)
     if "integrations" in refs:
         task.integrations = refs["integrations"]

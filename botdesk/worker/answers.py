@@ -33,6 +33,7 @@ from botdesk.ai.settings import AISettings
 from botdesk.ai.vectors import database_vector_store
 from botdesk.core.config import Settings
 from botdesk.core.ids import now_ms
+from botdesk.core.metrics import ANSWERS
 from botdesk.db.engine import Database
 from botdesk.dialogs.service import hand_to_operator
 from botdesk.models import AI, AnswerJob, ChatList, Task, Thread
@@ -166,6 +167,8 @@ class AnswerRunner(PollingRunner):
             else:
                 raise result  # cancellation and the like are not failures of the answer
         outcomes.update(await self.record_batch(generated))
+        for outcome in outcomes.values():
+            ANSWERS.labels(type(outcome).__name__.lower()).inc()
         return [outcomes[job.thread_id] for job in jobs]
 
     async def generate(self, prepared: Prepared) -> AnswerResult:

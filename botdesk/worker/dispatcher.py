@@ -20,6 +20,7 @@ from collections.abc import Callable
 from botdesk.core import wakeup
 from botdesk.core.config import Settings
 from botdesk.core.ids import now_ms
+from botdesk.core.metrics import DELIVERIES
 from botdesk.db.engine import Database
 from botdesk.webhooks.policy import RetryPolicy
 from botdesk.webhooks.queue import Claimed, Finished, claim, record
@@ -105,6 +106,8 @@ class Dispatcher:
     async def record(self, finished: list[Finished]) -> None:
         async with self.db.transaction() as session:
             await record(session, finished, now=self.clock(), policy=self.policy)
+        for item in finished:
+            DELIVERIES.labels(type(item.outcome).__name__.lower()).inc()
 
     # --- loops --------------------------------------------------------------------------
 

@@ -100,3 +100,16 @@ def test_user_message_gets_a_bot_webhook_with_answer_and_flags(
         second = wait_for_bot(bodies, 2)[1]
         assert second["get_contact"] == "yes"
         assert "a@b.example" in str(second["contacts"])
+        # The work shows in the process's Prometheus metrics.
+        metrics = http.get("/metrics").text
+        assert _metric(metrics, 'botdesk_messages_total{type="user"}') == 2
+        assert _metric(metrics, 'botdesk_messages_total{type="bot"}') >= 2
+        assert _metric(metrics, 'botdesk_webhook_attempts_total{outcome="delivered"}') >= 4
+        assert _metric(metrics, 'botdesk_ai_answers_total{outcome="answered"}') >= 2
+
+
+def _metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"{name} not in /metrics")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from botdesk.api.deps import CurrentCompany, SessionDep, SettingsDep
 from botdesk.api.errors import ApiError, NotFound
 from botdesk.api.text import refuse_bad_text
+from botdesk.core.ids import now_ms
 from botdesk.dialogs.ingest import GroupCommitter, TaskNotFound
 from botdesk.dialogs.targets import add_target
 from botdesk.models import Task
@@ -118,8 +119,6 @@ async def auth(body: AuthIn, session: SessionDep, settings: SettingsDep) -> dict
         raise ApiError(401, "key: invalid API key")
     token = await issue_token(session, key=key, ttl_seconds=settings.token_ttl_seconds)
     await session.commit()
-    from botdesk.core.ids import now_ms
-
     return envelope({"token": token, "expires": now_ms() + settings.token_ttl_seconds * 1000})
 
 
