@@ -22,6 +22,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.chart import bar_chart  # noqa: E402
 from tests.support import databases  # noqa: E402
 from tests.support.server import botdesk_env, free_port, run_cli, running_server  # noqa: E402
 
@@ -156,11 +157,21 @@ def main() -> None:
     print(
         f"{'target':28} {'req/s':>9} {'% ceiling':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
     )
+    chart = bar_chart(
+        "api",
+        "send_message_external throughput (target: 40% of the ceiling)",
+        [(name, r["rps"]) for name, r in results.items()],
+        "req/s",
+        target=0.4 * top,
+    )
     for name, r in results.items():
         print(
             f"{name:28} {r['rps']:9.0f} {100 * r['rps'] / top:9.1f}% {r['p50_ms']:8.2f}"
             f" {r['p99_ms']:8.2f} {r['errors']:8.0f}"
         )
+
+
+    print(f"chart: {chart}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.chart import bar_chart  # noqa: E402
 from tests.support import databases  # noqa: E402
 from tests.support.server import botdesk_env, run_cli, running_server  # noqa: E402
 
@@ -342,6 +343,16 @@ def main() -> None:
             f" {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} {r['send_s']:8.2f} {r['total_s']:8.2f}"
             f" {r['send_errors']:6.0f} {r['cpu_serve_s']:9.2f} {r['cpu_worker_s']:10.2f}"
         )
+
+
+    chart = bar_chart(
+        "e2e",
+        "User message to bot webhook, embedded AI",
+        [(f"{backend} {mode}", r["dialogs_per_s"]) for backend, mode, r in rows],
+        "dialogs/s",
+        target=100,
+    )
+    print(f"chart: {chart}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.chart import bar_chart  # noqa: E402
 
 # --- receiver process ----------------------------------------------------------------------
 
@@ -253,15 +254,19 @@ async def main() -> None:
         print(f"ceiling: bare aiohttp POST loop, 50 concurrent: {top:,.0f} req/s", flush=True)
         print(f"{'backend':9} {'workers':>7} {'deliveries':>10} {'per s':>8} {'% ceil':>7} "
               f"{'steady':>8} {'p50 ms':>7} {'p99 ms':>7}", flush=True)  # fmt: skip
+        bars = [("bare aiohttp POST loop", top)]
         for backend in args.backends.split(","):
             for workers in (int(w) for w in args.workers.split(",")):
                 r = await run_config(backend, workers, ports, args)
+                bars.append((f"{backend}, {workers} worker(s)", r["per_s"]))
                 print(
                     f"{r['backend']:9} {r['workers']:>7} {r['deliveries']:>10} "
                     f"{r['per_s']:>8,.0f} {100 * r['per_s'] / top:>6.0f}% {r['steady']:>8} "
                     f"{r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f}",
                     flush=True,
                 )
+        chart = bar_chart("webhooks", "Webhook deliveries per second", bars, "/s", target=2000)
+        print(f"chart: {chart}")
     finally:
         receiver.terminate()
         await receiver.wait()
