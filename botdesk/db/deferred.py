@@ -3,6 +3,8 @@
 A group commit posts dozens of messages in one transaction; a listener that upserts a row per
 message would cost a round trip each. Deferred, the upserts run together just before the commit
 (`executemany`), still inside the same transaction, so they commit or roll back with it.
+Not for use inside a SAVEPOINT (nothing in botdesk uses one): rolling back only the savepoint
+would not drop what it deferred.
 """
 
 from __future__ import annotations
