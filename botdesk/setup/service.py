@@ -54,6 +54,20 @@ def apply(obj: Any, changes: dict[str, Any]) -> None:
         setattr(obj, key, value)
 
 
+async def create_owned(
+    session: AsyncSession, *, model: type, company_id: str, data: dict[str, Any]
+) -> Any:
+    """A new object of the company for set-up objects that need nothing but their fields."""
+    obj = model(id=new_id(), company_id=company_id, **data)
+    session.add(obj)
+    return obj
+
+
+async def update_owned(session: AsyncSession, *, obj: Any, changes: dict[str, Any]) -> Any:
+    apply(obj, changes)
+    return obj
+
+
 def validate_webhook_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:

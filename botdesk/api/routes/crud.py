@@ -14,21 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from botdesk.api.deps import CurrentCompany, SessionDep, SettingsDep
 from botdesk.api.errors import ApiError, NotFound
 from botdesk.api.schemas import Page
-from botdesk.core.ids import new_id
-from botdesk.setup.service import SetupError, apply, get_owned, in_use, list_owned
+from botdesk.setup.service import (
+    SetupError,
+    create_owned,
+    get_owned,
+    in_use,
+    list_owned,
+    update_owned,
+)
 
 Creator = Callable[..., Awaitable[Any]]
-
-
-async def _plain_create(session: AsyncSession, *, model: type, company_id: str, data: dict) -> Any:
-    obj = model(id=new_id(), company_id=company_id, **data)
-    session.add(obj)
-    return obj
-
-
-async def _plain_update(session: AsyncSession, *, obj: Any, changes: dict[str, Any]) -> Any:
-    apply(obj, changes)
-    return obj
 
 
 def crud_router(
@@ -63,7 +58,7 @@ def crud_router(
         data = body.model_dump()
         try:
             if create is None:
-                obj = await _plain_create(session, model=model, company_id=company_id, data=data)
+                obj = await create_owned(session, model=model, company_id=company_id, data=data)
             else:
                 obj = await create(session, company_id=company_id, data=data)
         except SetupError as exc:
@@ -120,7 +115,7 @@ def crud_router(
         obj = await load(session, company_id, id)
         changes = body.model_dump(exclude_unset=True)
         try:
-            await (update or _plain_update)(session, obj=obj, changes=changes)
+            await (update or update_owned)(session, obj=obj, changes=changes)
         except SetupError as exc:
             raise ApiError(exc.status, str(exc)) from exc
         await session.commit()

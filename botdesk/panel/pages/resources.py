@@ -16,10 +16,16 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
-from botdesk.core.ids import new_id
 from botdesk.panel.deps import Ctx, CtxDep, FormDep, not_found, redirect
 from botdesk.panel.forms import Field, FormErrors, parse, resolve, validate, value_of
-from botdesk.setup.service import SetupError, apply, get_owned, in_use, list_owned
+from botdesk.setup.service import (
+    SetupError,
+    create_owned,
+    get_owned,
+    in_use,
+    list_owned,
+    update_owned,
+)
 
 Creator = Callable[..., Awaitable[Any]]
 Column = tuple[str, Callable[[Any], Any]]
@@ -34,17 +40,6 @@ DeleteGuard = Callable[[AsyncSession, Any], Awaitable[str | None]]
 
 # Rows shown on a section's list page.
 LIST_LIMIT = 500
-
-
-async def _plain_create(session: AsyncSession, *, model: type, company_id: str, data: dict) -> Any:
-    obj = model(id=new_id(), company_id=company_id, **data)
-    session.add(obj)
-    return obj
-
-
-async def _plain_update(session: AsyncSession, *, obj: Any, changes: dict[str, Any]) -> Any:
-    apply(obj, changes)
-    return obj
 
 
 @dataclass(frozen=True)
@@ -142,7 +137,7 @@ def resource_router(r: Resource) -> APIRouter:
             return await list_page(ctx, r, values=raw, errors=errors)
         try:
             if r.create is None:
-                obj = await _plain_create(
+                obj = await create_owned(
                     ctx.db, model=r.model, company_id=ctx.company_id, data=data
                 )
             else:
@@ -173,7 +168,7 @@ def resource_router(r: Resource) -> APIRouter:
         if changes is None:
             return await edit_page(ctx, r, obj, values=raw, errors=errors)
         try:
-            await (r.update or _plain_update)(ctx.db, obj=obj, changes=changes)
+            await (r.update or update_owned)(ctx.db, obj=obj, changes=changes)
         except SetupError as exc:
             errors[exc.field] = str(exc).partition(": ")[2]
             await ctx.db.rollback()
