@@ -14,10 +14,12 @@ from botdesk.api import presenters
 from botdesk.api.errors import install_error_handlers
 from botdesk.api.limits import BodySizeLimit
 from botdesk.api.openapi import document
-from botdesk.api.routes import public, setup, threads
+from botdesk.api.routes import deliveries, public, setup, threads
 from botdesk.core.config import Settings, get_settings
 from botdesk.db.engine import Database
 from botdesk.dialogs.ingest import GroupCommitter
+from botdesk.panel import routes as panel
+from botdesk.widget import routes as widget
 
 NO_TELEMETRY: Any = {"tracing": False, "metrics": False, "logs": False}
 
@@ -60,7 +62,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     for router in setup.routers:
         app.include_router(router)
     app.include_router(threads.router)
-    _include_optional_routers(app)
+    app.include_router(deliveries.router)
+    for router in panel.routers:
+        app.include_router(router)
+    panel.setup_app(app)
+    app.include_router(widget.router)
+    widget.setup_app(app)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
@@ -76,26 +83,3 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
-
-
-def _include_optional_routers(app: FastAPI) -> None:
-    """Routers of the delivery log, the panel and the web chat, as they exist."""
-    import importlib
-
-    for module_name in (
-        "botdesk.api.routes.deliveries",
-        "botdesk.panel.routes",
-        "botdesk.widget.routes",
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if not exc.name or not module_name.startswith(exc.name):
-                raise
-            continue
-        for router in getattr(module, "routers", [getattr(module, "router", None)]):
-            if router is not None:
-                app.include_router(router)
-        setup_app = getattr(module, "setup_app", None)
-        if setup_app is not None:
-            setup_app(app)

@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import signal
-from typing import Any, Protocol
+from typing import Protocol
 
 from botdesk.core.config import Settings
 from botdesk.db.engine import Database
+from botdesk.worker.answers import AnswerRunner
+from botdesk.worker.dispatcher import Dispatcher
+from botdesk.worker.reminders import ReminderRunner
 
 log = logging.getLogger("botdesk.worker")
 
-# (module, class) of each runner; each has `run_forever(stop: asyncio.Event)`.
-RUNNERS = (
-    ("botdesk.worker.dispatcher", "Dispatcher"),
-    ("botdesk.worker.answers", "AnswerRunner"),
-    ("botdesk.worker.reminders", "ReminderRunner"),
-)
+# Each runner has `run_forever(stop: asyncio.Event)` and is built from (db, settings).
+RUNNERS = (Dispatcher, AnswerRunner, ReminderRunner)
 
 
 class Runner(Protocol):
@@ -28,18 +26,7 @@ class Runner(Protocol):
 
 
 def load_runners(db: Database, settings: Settings) -> list[Runner]:
-    runners: list[Runner] = []
-    for module_name, class_name in RUNNERS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if not exc.name or not module_name.startswith(exc.name):
-                raise
-            continue
-        cls: Any = getattr(module, class_name, None)
-        if cls is not None:
-            runners.append(cls(db, settings))
-    return runners
+    return [runner(db, settings) for runner in RUNNERS]
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event, db: Database | None = None) -> None:
