@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botdesk.ai.dialog import (
@@ -27,17 +27,15 @@ from botdesk.ai.dialog import (
     load_histories,
     silence_reason,
 )
-from botdesk.ai.providers import AnswerContext, AnswerResult, Provider, Turn, get_provider
+from botdesk.ai.providers import AnswerContext, AnswerResult, Turn
 from botdesk.ai.scheduling import WAKE_TOPIC
 from botdesk.ai.settings import AISettings
 from botdesk.ai.vectors import database_vector_store
-from botdesk.core.config import Settings
 from botdesk.core.ids import now_ms
 from botdesk.core.metrics import ANSWERS
-from botdesk.db.engine import Database
 from botdesk.dialogs.service import hand_to_operator
 from botdesk.models import AI, AnswerJob, ChatList, Task, Thread
-from botdesk.worker.base import PollingRunner
+from botdesk.worker.base import PollingRunner, due_unleased
 from botdesk.worker.reminders import schedule_followups_many
 
 log = logging.getLogger("botdesk.answers")
@@ -92,15 +90,9 @@ class Prepared:
 class AnswerRunner(PollingRunner):
     wake_topic = WAKE_TOPIC  # answers due at once, committed in this process
 
-    def __init__(
-        self,
-        db: Database,
-        settings: Settings,
-        providers: Callable[[AI], Provider] = get_provider,
-        worker_id: str | None = None,
-    ) -> None:
-        super().__init__(db, settings, providers, worker_id)
-        self.load_vectors, self.save_vectors = database_vector_store(db)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.load_vectors, self.save_vectors = database_vector_store(self.db)
 
     async def run_once(self) -> int:
         """Claim and process the due answers; returns how many were claimed."""
@@ -122,17 +114,7 @@ class AnswerRunner(PollingRunner):
 
     async def _claim_in(self, session: AsyncSession) -> list[Claimed]:
         now = now_ms()
-        query = (
-            select(AnswerJob)
-            .where(
-                AnswerJob.due <= now,
-                or_(AnswerJob.lease_until.is_(None), AnswerJob.lease_until < now),
-            )
-            .order_by(AnswerJob.due)
-            .limit(BATCH)
-        )
-        if not self.settings.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
+        query = due_unleased(AnswerJob, now, limit=BATCH, postgres=not self.settings.is_sqlite)
         jobs = list(await session.scalars(query))
         for job in jobs:
             job.lease_until = now + int(LEASE_SECONDS * 1000)

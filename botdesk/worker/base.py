@@ -7,6 +7,9 @@ import asyncio
 import os
 import uuid
 from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import or_, select
 
 from botdesk.ai.providers import Provider, get_provider
 from botdesk.core import wakeup
@@ -48,6 +51,23 @@ class PollingRunner:
         finally:
             if self.wake_topic:
                 wakeup.unsubscribe(self.wake_topic, woken)
+
+
+def due_unleased(model: Any, now: int, *conditions: Any, limit: int, postgres: bool) -> Any:
+    """Rows of `model` due by `now` whose lease is free or expired, oldest first. On PostgreSQL
+    they are locked with SKIP LOCKED so concurrent workers take different rows; SQLite's
+    writers are already serialised."""
+    query = (
+        select(model)
+        .where(
+            model.due <= now,
+            or_(model.lease_until.is_(None), model.lease_until < now),
+            *conditions,
+        )
+        .order_by(model.due)
+        .limit(limit)
+    )
+    return query.with_for_update(skip_locked=True) if postgres else query
 
 
 async def first_of(stop: asyncio.Event, woken: asyncio.Event, seconds: float) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botdesk.ai.dialog import load_history, silence_reason
@@ -23,7 +23,7 @@ from botdesk.ai.settings import AISettings
 from botdesk.core.ids import now_ms
 from botdesk.dialogs.service import get_or_create_thread, post_bot_message
 from botdesk.models import AI, Message, Reminder, Target, Task, Thread
-from botdesk.worker.base import PollingRunner
+from botdesk.worker.base import PollingRunner, due_unleased
 
 log = logging.getLogger("botdesk.reminders")
 
@@ -96,18 +96,13 @@ class ReminderRunner(PollingRunner):
     async def claim(self) -> list[str]:
         now = now_ms()
         async with self.db.transaction() as session:
-            query = (
-                select(Reminder)
-                .where(
-                    Reminder.status == "pending",
-                    Reminder.due <= now,
-                    or_(Reminder.lease_until.is_(None), Reminder.lease_until < now),
-                )
-                .order_by(Reminder.due)
-                .limit(BATCH)
+            query = due_unleased(
+                Reminder,
+                now,
+                Reminder.status == "pending",
+                limit=BATCH,
+                postgres=not self.settings.is_sqlite,
             )
-            if not self.settings.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
             rows = list(await session.scalars(query))
             for row in rows:
                 row.lease_until = now + int(LEASE_SECONDS * 1000)
