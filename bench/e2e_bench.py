@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.chart import bar_chart  # noqa: E402
 from tests.support import databases  # noqa: E402
-from tests.support.server import botdesk_env, run_cli, running_server  # noqa: E402
+from tests.support.server import botdesk_env, run_cli, running_server, stop  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 # Dialogs answered before measuring: loads the encoder and caches the knowledge vectors.
@@ -205,12 +205,7 @@ def extra_worker(env: dict[str, str]) -> Iterator[None]:
     try:
         yield
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def run_case(url: str, mode: str, args: argparse.Namespace) -> dict[str, float]:
@@ -343,7 +338,6 @@ def main() -> None:
             f" {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} {r['send_s']:8.2f} {r['total_s']:8.2f}"
             f" {r['send_errors']:6.0f} {r['cpu_serve_s']:9.2f} {r['cpu_worker_s']:10.2f}"
         )
-
 
     chart = bar_chart(
         "e2e",

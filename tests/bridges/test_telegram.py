@@ -4,7 +4,6 @@ fake Telegram Bot API on 127.0.0.1 and a real `botdesk serve` with its worker an
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import pytest
 from botdesk.client import Client
 from tests.bridges.fake_telegram import FakeTelegram
 from tests.client.live import Live, live_botdesk
-from tests.support.server import free_port
+from tests.support.server import free_port, stop
 
 pytestmark = pytest.mark.slow
 QUESTION = "What are your opening hours?"
@@ -78,13 +77,7 @@ class Bridge:
             wait_until(lambda: self._healthy(proc), "the bridge to listen")
             yield proc
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop(proc)
 
     def _healthy(self, proc: subprocess.Popen[bytes]) -> bool:
         if proc.poll() is not None:
