@@ -62,12 +62,12 @@ async def list_threads(
     return list((await session.execute(query)).scalars()), int(total)
 
 
-async def messages_of(
-    session: AsyncSession, *, thread_id: str, after: int | None = None, limit: int = 1000
-) -> list[Message]:
-    """Messages in order; `after` (ms) returns only newer ones, for live updates."""
-    query = select(Message).where(Message.thread_id == thread_id)
-    if after is not None:
-        query = query.where(Message.created > after)
-    query = query.order_by(Message.created, Message.id).limit(limit)
+async def messages_of(session: AsyncSession, *, thread_id: str, limit: int = 1000) -> list[Message]:
+    """The thread's messages in order (live updates follow with `dialogs.live`)."""
+    query = (
+        select(Message)
+        .where(Message.thread_id == thread_id)
+        .order_by(Message.created, Message.id)
+        .limit(limit)
+    )
     return list((await session.execute(query)).scalars())
