@@ -100,8 +100,17 @@ def test_user_message_gets_a_bot_webhook_with_answer_and_flags(
         second = wait_for_bot(bodies, 2)[1]
         assert second["get_contact"] == "yes"
         assert "a@b.example" in str(second["contacts"])
-        # The work shows in the process's Prometheus metrics.
-        metrics = http.get("/metrics").text
+        # The work shows in the process's Prometheus metrics. A delivery is counted when its
+        # outcome is recorded, a moment after the receiver got it, so wait for the last one.
+        deadline = time.monotonic() + 10
+        while True:
+            metrics = http.get("/metrics").text
+            delivered = 'botdesk_webhook_attempts_total{outcome="delivered"}'
+            if f"{delivered} " in metrics and _metric(metrics, delivered) >= 4:
+                break
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert _metric(metrics, 'botdesk_messages_total{type="user"}') == 2
         assert _metric(metrics, 'botdesk_messages_total{type="bot"}') >= 2
         assert _metric(metrics, 'botdesk_webhook_attempts_total{outcome="delivered"}') >= 4
