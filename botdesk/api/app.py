@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from botdesk.api import presenters
 from botdesk.api.errors import install_error_handlers
+from botdesk.api.fastpath import SendMessageFastPath
 from botdesk.api.limits import BodySizeLimit
 from botdesk.api.openapi import document
 from botdesk.api.routes import deliveries, public, setup, threads
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     panel.setup_app(app)
     app.include_router(widget.router)
     widget.setup_app(app)
+    if settings.fast_path:
+        app.add_middleware(SendMessageFastPath, db=app.state.db, ingest=app.state.ingest)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

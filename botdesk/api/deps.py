@@ -51,7 +51,12 @@ async def get_current_company(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     """The company behind `Authorization: Bearer <token from /wf/auth or API key>`."""
-    credential = bearer.credentials.strip() if bearer else ""
+    return await company_of(db, bearer.credentials if bearer else "")
+
+
+async def company_of(db: Database, credential: str) -> str:
+    """The company a bearer credential belongs to, or ApiError 401."""
+    credential = credential.strip()
     if not credential:
         raise ApiError(401, "authorization: a Bearer token or API key is required")
     now = now_ms()

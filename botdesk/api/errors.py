@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -54,6 +55,16 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{field}: {error.get('msg', 'invalid')}"
 
 
+def validation_body(errors: Sequence[Any]) -> dict[str, Any]:
+    """The 400 body for pydantic's errors: one message naming each field, and the details."""
+    messages = [_describe(e) for e in errors]
+    details = [
+        {"field": _field(tuple(e.get("loc", ()))), "message": m}
+        for e, m in zip(errors, messages, strict=True)
+    ]
+    return error_body("; ".join(messages), details)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -62,13 +73,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = list(exc.errors())
-        messages = [_describe(e) for e in errors]
-        details = [
-            {"field": _field(tuple(e.get("loc", ()))), "message": m}
-            for e, m in zip(errors, messages, strict=True)
-        ]
-        return JSONResponse(error_body("; ".join(messages), details), status_code=400)
+        return JSONResponse(validation_body(exc.errors()), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     # Group commit: the most requests whose writes share one commit, in requests (1 turns it off)
     group_commit_max: int = 64
+    # Serve send_message_external ahead of FastAPI's routing (api.fastpath); false uses the route
+    fast_path: bool = True
 
     # --- webhooks (issue 4) ---
     # CIDRs that webhook targets may use although not globally routable, comma separated

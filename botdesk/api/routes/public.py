@@ -122,13 +122,11 @@ async def auth(body: AuthIn, session: SessionDep, settings: SettingsDep) -> dict
     return envelope({"token": token, "expires": now_ms() + settings.token_ttl_seconds * 1000})
 
 
-@router.post("/send_message_external", response_model=SendMessageOut, response_model_by_alias=True)
-async def send_message_external(
-    body: SendMessageIn, request: Request, company_id: CurrentCompany
-) -> Any:
-    """Store the end user's message and answer once it is committed; the AI's reply comes
-    later by webhook. Concurrent requests share commits (see `dialogs.ingest`)."""
-    ingest: GroupCommitter = request.app.state.ingest
+PATH_SEND_MESSAGE = "/api/1.1/wf/send_message_external"
+
+
+async def accept_message(ingest: GroupCommitter, company_id: str, body: SendMessageIn) -> Any:
+    """Store the end user's message and return the seed's envelope once it is committed."""
     try:
         thread = await ingest.post_user_message(
             company_id=company_id,
@@ -139,9 +137,20 @@ async def send_message_external(
         )
     except TaskNotFound:
         raise NotFound("task_id") from None
+    return envelope({"thread": thread})
+
+
+@router.post("/send_message_external", response_model=SendMessageOut, response_model_by_alias=True)
+async def send_message_external(
+    body: SendMessageIn, request: Request, company_id: CurrentCompany
+) -> Any:
+    """Store the end user's message and answer once it is committed; the AI's reply comes
+    later by webhook. Concurrent requests share commits (see `dialogs.ingest`).
+
+    Normally answered by `api.fastpath` before FastAPI's routing; this route documents it."""
     # Already in the seed's exact shape (built by presenters.seed_thread): sent as it is,
     # skipping a second validation pass on the hottest route.
-    return JSONResponse(envelope({"thread": thread}))
+    return JSONResponse(await accept_message(request.app.state.ingest, company_id, body))
 
 
 @router.post("/add_target", response_model=AddTargetOut)

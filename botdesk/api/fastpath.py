@@ -1,0 +1,105 @@
+"""`send_message_external` served straight from ASGI, ahead of FastAPI's routing.
+
+It is the one route every messenger calls for every message, so it skips what the others pay
+for: the router's walk over a hundred routes, dependency injection and response-model checks.
+It keeps what matters: the same request model (`SendMessageIn`, strict), the same bearer check
+(`deps.company_of`), the same errors naming the field, and the same group commit. The FastAPI
+route of the same path stays registered: it documents the endpoint in `/openapi.json` and serves
+it when this layer is switched off (`BOTDESK_FAST_PATH=false`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from botdesk.api.deps import company_of
+from botdesk.api.errors import ApiError, error_body, validation_body
+from botdesk.api.routes.public import PATH_SEND_MESSAGE, SendMessageIn, accept_message
+from botdesk.db.engine import Database
+from botdesk.dialogs.ingest import GroupCommitter
+
+_JSON = [(b"content-type", b"application/json")]
+
+
+class SendMessageFastPath:
+    """Pure ASGI middleware: answers `POST /api/1.1/wf/send_message_external` itself."""
+
+    def __init__(self, app: ASGIApp, *, db: Database, ingest: GroupCommitter) -> None:
+        self.app = app
+        self.db = db
+        self.ingest = ingest
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH_SEND_MESSAGE:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            await self.app(scope, receive, send)  # FastAPI answers 405 with its Allow header
+            return
+        try:
+            status, body = 200, await self._handle(scope, receive)
+        except ApiError as exc:
+            status, body = exc.status, error_body(exc.message)
+        except _Invalid as exc:
+            status, body = 400, validation_body(exc.errors)
+        await _respond(send, status, body)
+
+    async def _handle(self, scope: Scope, receive: Receive) -> dict[str, Any]:
+        headers = dict(scope["headers"])
+        raw = await _read_body(receive)
+        # The same order as FastAPI's routes: unreadable JSON first, then auth, then fields.
+        errors: list[Any] | None = None
+        body: SendMessageIn | None = None
+        if not raw:
+            errors = [{"type": "missing", "loc": ("body",), "msg": "Field required"}]
+        elif not _is_json(headers.get(b"content-type", b"")):
+            errors = [{"type": "model_attributes_type", "loc": ("body",), "msg": "not JSON"}]
+        else:
+            try:
+                body = SendMessageIn.model_validate_json(raw)
+            except ValidationError as exc:
+                errors = exc.errors(include_url=False)
+                if any(e["type"] == "json_invalid" for e in errors):
+                    raise _Invalid(errors) from None
+        scheme, _, credential = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        company_id = await company_of(self.db, credential if scheme.lower() == "bearer" else "")
+        if errors is not None or body is None:
+            raise _Invalid(errors or [])
+        return await accept_message(self.ingest, company_id, body)
+
+
+class _Invalid(Exception):
+    def __init__(self, errors: list[Any]) -> None:
+        self.errors = errors
+
+
+def _is_json(content_type: bytes) -> bool:
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (
+        media.startswith(b"application/") and media.endswith(b"+json")
+    )
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionAbortedError("client went away before sending the body")
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _respond(send: Send, status: int, body: dict[str, Any]) -> None:
+    # Encoded as Starlette's JSONResponse does, so both paths answer byte for byte alike.
+    data = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    headers = [*_JSON, (b"content-length", str(len(data)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
