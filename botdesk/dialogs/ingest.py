@@ -118,11 +118,12 @@ class GroupCommitter:
                 task = tasks.get(item.task_id)
                 if task is not None and task.company_id == item.company_id:
                     wanted.append((task, item.chat_id, item.title))
-            await service.lock_threads_of(session, wanted)
-            # Rows accumulate and are flushed together at commit: one multi-row INSERT per
-            # table for the whole group instead of a round trip per row.
+            await service.lock_threads_of(session, wanted, plain=True)
+            # Rows accumulate and are written together at commit: one executemany per table
+            # for the whole group instead of a round trip per row.
             with session.no_autoflush:
                 results = await self._post_all(session, group, tasks)
+            service.write_plain_threads(session)
         return results
 
     async def _post_all(

@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,28 +46,49 @@ class Posted:
     created_thread: bool
 
 
-# session.info keys: threads already locked in this transaction, and which of them are new.
+# session.info keys: threads already locked in this transaction, which of them are new, and the
+# plain threads with the values they were loaded with.
 _THREADS = "botdesk.threads"
 _CREATED = "botdesk.created_threads"
+_PLAIN = "botdesk.plain_threads"
+
+
+class PlainThread:
+    """A thread row as a plain object, read and changed like a mapped `Thread`.
+
+    The group commit handles dozens of threads per transaction; the ORM's identity map and
+    change tracking cost more per thread than the SQL. Its threads are loaded as plain objects
+    and their changes written back in one batch by `write_plain_threads`.
+    """
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+# The thread's mapped attributes (e.g. `extra`) and their columns (e.g. `metadata`).
+_THREAD_ATTRS = [(attr.key, attr.columns[0]) for attr in Thread.__mapper__.column_attrs]
+_SELECT_PLAIN = select(*(getattr(Thread, key) for key, _ in _THREAD_ATTRS))
+_updates: dict[tuple[str, ...], Any] = {}
 
 
 async def lock_threads_of(
-    session: AsyncSession, wanted: list[tuple[Task, str, str | None]]
+    session: AsyncSession, wanted: list[tuple[Task, str, str | None]], *, plain: bool = False
 ) -> None:
     """Find or create, and lock, the threads of many (task, chat_id, title) at once.
 
     Missing threads are inserted with ON CONFLICT DO NOTHING against the (task_id, chat_id)
     unique constraint, so simultaneous first messages make one thread, never an error. Rows are
     locked in id order, the same order in every transaction. Found threads are remembered in
-    the session so `get_or_create_thread` needs no further query.
+    the session so `get_or_create_thread` needs no further query. With `plain`, they are
+    `PlainThread`s and the caller must call `write_plain_threads` before committing.
     """
-    known: dict[tuple[str, str], Thread] = session.info.setdefault(_THREADS, {})
+    known: dict[tuple[str, str], Any] = session.info.setdefault(_THREADS, {})
     created: set[tuple[str, str]] = session.info.setdefault(_CREATED, set())
     wanted_keys = {(task.id, chat_id): (task, title) for task, chat_id, title in wanted}
     keys = [key for key in wanted_keys if key not in known]
     if not keys:
         return
-    await _load_locked(session, keys, known)
+    await _load_locked(session, keys, known, plain)
     missing = [key for key in keys if key not in known]
     if missing:
         now = now_ms()
@@ -89,26 +110,65 @@ async def lock_threads_of(
                     "share_key": new_share_key(),
                 }
             )
-        dialect = session.bind.dialect.name if session.bind else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(Thread)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["task_id", "chat_id"])
-            .returning(Thread.task_id, Thread.chat_id)
-        )
-        created.update((row[0], row[1]) for row in await session.execute(statement))
-        await _load_locked(session, missing, known)
+        # One statement for every row (executemany, cached once compiled); RETURNING names
+        # the rows this transaction created, not those a concurrent one got in first.
+        result = await session.execute(_insert_threads(session), rows)
+        created.update((row[0], row[1]) for row in result)
+        await _load_locked(session, missing, known, plain)
+
+
+def _insert_threads(session: AsyncSession) -> Any:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(Thread.__table__)
+        .on_conflict_do_nothing(index_elements=["task_id", "chat_id"])
+        .returning(Thread.__table__.c.task_id, Thread.__table__.c.chat_id)
+    )
 
 
 async def _load_locked(
-    session: AsyncSession, keys: list[tuple[str, str]], into: dict[tuple[str, str], Thread]
+    session: AsyncSession,
+    keys: list[tuple[str, str]],
+    into: dict[tuple[str, str], Any],
+    plain: bool,
 ) -> None:
-    statement = (
-        select(Thread).where(tuple_(Thread.task_id, Thread.chat_id).in_(keys)).order_by(Thread.id)
-    )
-    for thread in (await session.execute(_locking(statement))).scalars():
+    where = tuple_(Thread.task_id, Thread.chat_id).in_(keys)
+    if not plain:
+        statement = select(Thread).where(where).order_by(Thread.id)
+        for thread in (await session.execute(_locking(statement))).scalars():
+            into[(thread.task_id, thread.chat_id)] = thread
+        return
+    loaded: list[tuple[PlainThread, dict[str, Any]]] = session.info.setdefault(_PLAIN, [])
+    statement = _SELECT_PLAIN.where(where).order_by(Thread.id).with_for_update()
+    for row in await session.execute(statement):
+        values = row._asdict()
+        thread = PlainThread(values)
+        loaded.append((thread, values))
         into[(thread.task_id, thread.chat_id)] = thread
+
+
+def write_plain_threads(session: AsyncSession) -> None:
+    """Queue the changes made to this transaction's `PlainThread`s, written just before it
+    commits; threads with the same changed columns share one statement."""
+    for thread, loaded in session.info.pop(_PLAIN, []):
+        changed = {key: value for key, value in thread.__dict__.items() if loaded[key] != value}
+        if changed:
+            columns = tuple(sorted(changed))
+            values = {f"new_{key}": value for key, value in changed.items()}
+            defer(session, _update_thread(columns), {"key_id": thread.id, **values})
+
+
+def _update_thread(columns: tuple[str, ...]) -> Any:
+    if columns not in _updates:
+        table = Thread.__table__
+        names = dict(_THREAD_ATTRS)
+        _updates[columns] = (
+            update(table)
+            .where(table.c.id == bindparam("key_id"))
+            .values({names[key].name: bindparam(f"new_{key}") for key in columns})
+        )
+    return _updates[columns]
 
 
 async def get_or_create_thread(

@@ -16,9 +16,7 @@ class PanelSession(Base):
     __tablename__ = "panel_sessions"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[str] = mapped_column(
-        ID, ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # The company the panel currently shows (the company switcher changes it).
     company_id: Mapped[str | None] = mapped_column(
         ID, ForeignKey("companies.id", ondelete="SET NULL"), nullable=True
