@@ -30,7 +30,7 @@ async def schedule_answer(
     """Listener: a user message (re)schedules the thread's answer, debounced up to a deadline."""
     if message.type != "user" or thread.operator or thread.close:
         return
-    settings = await _ai_settings(session, task.ai_id)
+    settings = await _ai_settings(session, task)
     now = now_ms()
     due = now + int(settings.debounce_seconds * 1000)
     deadline = now + int(settings.max_wait_seconds * 1000)
@@ -45,12 +45,14 @@ async def schedule_answer(
 on_message(schedule_answer)
 
 
-async def _ai_settings(session: AsyncSession, ai_id: str) -> AISettings:
-    """The AI's settings, parsed once per transaction (a group commit has many messages)."""
+async def _ai_settings(session: AsyncSession, task: Task) -> AISettings:
+    """The task's AI's settings, parsed once per transaction (a group commit has many
+    messages). Tasks loaded by the group commit carry their AI (`dialogs.plain.PlainTask`)."""
     cache: dict[str, AISettings] = session.info.setdefault("botdesk.ai_settings", {})
-    if ai_id not in cache:
-        cache[ai_id] = AISettings.of(await session.get(AI, ai_id))
-    return cache[ai_id]
+    if task.ai_id not in cache:
+        ai = getattr(task, "loaded_ai", None) or await session.get(AI, task.ai_id)
+        cache[task.ai_id] = AISettings.of(ai)
+    return cache[task.ai_id]
 
 
 _upserts: dict[bool, Any] = {}

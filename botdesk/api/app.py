@@ -55,7 +55,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.settings = settings
     app.state.db = db or Database(settings)
     app.state.ingest = GroupCommitter(
-        app.state.db, group_max=settings.group_commit_max, present=presenters.seed_thread
+        app.state.db,
+        group_max=settings.group_commit_max,
+        parallel=settings.group_commit_parallel(),
+        present=presenters.seed_thread,
     )
     app.openapi = lambda: document(app)  # type: ignore[method-assign]
     install_error_handlers(app)

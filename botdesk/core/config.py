@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     # Group commit: the most requests whose writes share one commit, in requests (1 turns it off)
     group_commit_max: int = 64
+    # Group commits in flight at once; 0 picks per database (SQLite writes one at a time)
+    group_commit_inflight: int = 0
     # Serve send_message_external ahead of FastAPI's routing (api.fastpath); false uses the route
     fast_path: bool = True
 
@@ -87,6 +89,13 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def group_commit_parallel(self) -> int:
+        """Group commits in flight: SQLite has one writer at a time; PostgreSQL overlaps
+        one group's round trips with the next group's work."""
+        if self.group_commit_inflight > 0:
+            return self.group_commit_inflight
+        return 1 if self.is_sqlite else 3
 
 
 @lru_cache

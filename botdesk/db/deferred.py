@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 # session.info key: {id(statement): (statement, [params, ...])}
@@ -35,23 +36,51 @@ def defer(session: Any, statement: Any, params: dict[str, Any]) -> None:
 
 def executemany(connection: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
     """Run a Core statement once per row, in one driver call where the statement allows it."""
-    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        by_columns.setdefault(tuple(row), []).append(row)
-    for columns, same in by_columns.items():
+    for columns, same in _by_columns(rows).items():
         plan = _plan(statement, connection.dialect, columns)
         if plan is None:
             connection.execute(statement, same)
-            continue
-        sql, picks = plan
-        values = [
-            tuple(
-                (convert(row[name]) if convert else row[name]) if name in row else constant
-                for name, constant, convert in picks
-            )
-            for row in same
-        ]
-        connection.exec_driver_sql(sql, values)
+        else:
+            connection.exec_driver_sql(plan[0], _values(plan, same))
+
+
+async def flush(session: AsyncSession) -> None:
+    """Run what is deferred now, from the event loop straight through the driver (asyncpg or
+    aiosqlite), without a trip through SQLAlchemy's greenlet per statement. For the group
+    commit, which calls it just before committing."""
+    pending = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    # asyncpg says so with a method, aiosqlite with an attribute; SQLAlchemy begins the driver's
+    # transaction lazily, so outside one everything goes through SQLAlchemy instead.
+    in_transaction = getattr(driver, "is_in_transaction", None)
+    inside = in_transaction() if callable(in_transaction) else bool(in_transaction)
+    for statement, rows in pending.values():
+        for columns, same in _by_columns(rows).items():
+            plan = _plan(statement, connection.dialect, columns)
+            if plan is None or not inside:
+                await connection.execute(statement, same)
+            else:
+                await driver.executemany(plan[0], _values(plan, same))
+
+
+def _by_columns(rows: list[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_columns.setdefault(tuple(row), []).append(row)
+    return by_columns
+
+
+def _values(plan: _Plan, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [
+        tuple(
+            (convert(row[name]) if convert else row[name]) if name in row else constant
+            for name, constant, convert in plan[1]
+        )
+        for row in rows
+    ]
 
 
 def _plan(statement: Any, dialect: Dialect, columns: tuple[str, ...]) -> _Plan | None:

@@ -14,13 +14,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from botdesk.db import deferred
 from botdesk.db.engine import Database
-from botdesk.dialogs import service
-from botdesk.models import Task
+from botdesk.dialogs import plain, service
 
 log = logging.getLogger("botdesk.ingest")
 
@@ -47,26 +46,36 @@ class Incoming:
 class GroupCommitter:
     """Writes queued user messages in groups; one per process, started on first use."""
 
-    def __init__(self, db: Database, *, group_max: int = GROUP_MAX, present: Any) -> None:
+    def __init__(
+        self, db: Database, *, group_max: int = GROUP_MAX, parallel: int = 1, present: Any
+    ) -> None:
         self.db = db
         self.group_max = max(1, group_max)
+        # Groups in flight at once: while one waits on the database, the next is written.
+        self.parallel = max(1, parallel)
         self.present = present
         self.queue: asyncio.Queue[Incoming] = asyncio.Queue()
-        self._runner: asyncio.Task[None] | None = None
+        self._runners: list[asyncio.Task[None]] = []
 
     async def post_user_message(
         self, *, company_id: str, task_id: str, chat_id: str, text: str, title: str | None
     ) -> dict[str, Any]:
         """Queue the message and wait until it is committed; returns the presented thread."""
-        if self._runner is None or self._runner.done():
-            self._runner = asyncio.create_task(self._run(), name="botdesk-group-commit")
+        if len(self._runners) < self.parallel or any(r.done() for r in self._runners):
+            self._start_runners()
         done: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         await self.queue.put(Incoming(company_id, task_id, chat_id, text, title, done))
         return await done
 
+    def _start_runners(self) -> None:
+        self._runners = [r for r in self._runners if not r.done()]
+        while len(self._runners) < self.parallel:
+            name = f"botdesk-group-commit-{len(self._runners)}"
+            self._runners.append(asyncio.create_task(self._run(), name=name))
+
     async def close(self) -> None:
-        if self._runner is not None:
-            self._runner.cancel()
+        for runner in self._runners:
+            runner.cancel()
 
     async def _run(self) -> None:
         while True:
@@ -112,22 +121,23 @@ class GroupCommitter:
 
     async def _write(self, group: list[Incoming]) -> list[dict[str, Any] | Exception]:
         async with self.db.transaction() as session:
-            tasks = await _tasks(session, {item.task_id for item in group})
+            tasks = await plain.load_tasks(session, {item.task_id for item in group})
             wanted = []
             for item in group:
                 task = tasks.get(item.task_id)
                 if task is not None and task.company_id == item.company_id:
                     wanted.append((task, item.chat_id, item.title))
-            await service.lock_threads_of(session, wanted, plain=True)
-            # Rows accumulate and are written together at commit: one executemany per table
-            # for the whole group instead of a round trip per row.
+            await service.lock_threads_of(session, wanted, as_plain=True)
+            # Rows accumulate and are written together before the commit: one executemany per
+            # table for the whole group instead of a round trip per row.
             with session.no_autoflush:
                 results = await self._post_all(session, group, tasks)
-            service.write_plain_threads(session)
+            plain.write_threads(session)
+            await deferred.flush(session)
         return results
 
     async def _post_all(
-        self, session: AsyncSession, group: list[Incoming], tasks: dict[str, Task]
+        self, session: AsyncSession, group: list[Incoming], tasks: dict[str, Any]
     ) -> list[dict[str, Any] | Exception]:
         results: list[dict[str, Any] | Exception] = []
         for item in group:
@@ -141,8 +151,3 @@ class GroupCommitter:
             # The answer shows the thread as this message left it, before later ones.
             results.append(self.present(posted.thread))
         return results
-
-
-async def _tasks(session: AsyncSession, ids: set[str]) -> dict[str, Task]:
-    rows = await session.execute(select(Task).where(Task.id.in_(ids)))
-    return {task.id: task for task in rows.scalars()}

@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ from botdesk.core.ids import new_id, now_ms
 from botdesk.core.metrics import MESSAGES
 from botdesk.core.security import new_share_key
 from botdesk.db.deferred import defer
+from botdesk.dialogs import plain
 from botdesk.dialogs.outbox import record_event
 from botdesk.models import FLAGS, FlagChange, Message, Task, Thread
 
@@ -46,41 +47,21 @@ class Posted:
     created_thread: bool
 
 
-# session.info keys: threads already locked in this transaction, which of them are new, and the
-# plain threads with the values they were loaded with.
+# session.info keys: threads already locked in this transaction, and which of them are new.
 _THREADS = "botdesk.threads"
 _CREATED = "botdesk.created_threads"
-_PLAIN = "botdesk.plain_threads"
-
-
-class PlainThread:
-    """A thread row as a plain object, read and changed like a mapped `Thread`.
-
-    The group commit handles dozens of threads per transaction; the ORM's identity map and
-    change tracking cost more per thread than the SQL. Its threads are loaded as plain objects
-    and their changes written back in one batch by `write_plain_threads`.
-    """
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
-
-
-# The thread's mapped attributes (e.g. `extra`) and their columns (e.g. `metadata`).
-_THREAD_ATTRS = [(attr.key, attr.columns[0]) for attr in Thread.__mapper__.column_attrs]
-_SELECT_PLAIN = select(*(getattr(Thread, key) for key, _ in _THREAD_ATTRS))
-_updates: dict[tuple[str, ...], Any] = {}
 
 
 async def lock_threads_of(
-    session: AsyncSession, wanted: list[tuple[Task, str, str | None]], *, plain: bool = False
+    session: AsyncSession, wanted: list[tuple[Task, str, str | None]], *, as_plain: bool = False
 ) -> None:
     """Find or create, and lock, the threads of many (task, chat_id, title) at once.
 
     Missing threads are inserted with ON CONFLICT DO NOTHING against the (task_id, chat_id)
     unique constraint, so simultaneous first messages make one thread, never an error. Rows are
     locked in id order, the same order in every transaction. Found threads are remembered in
-    the session so `get_or_create_thread` needs no further query. With `plain`, they are
-    `PlainThread`s and the caller must call `write_plain_threads` before committing.
+    the session so `get_or_create_thread` needs no further query. With `as_plain`, they are
+    `plain.PlainThread`s and the caller must call `plain.write_threads` before committing.
     """
     known: dict[tuple[str, str], Any] = session.info.setdefault(_THREADS, {})
     created: set[tuple[str, str]] = session.info.setdefault(_CREATED, set())
@@ -88,12 +69,13 @@ async def lock_threads_of(
     keys = [key for key in wanted_keys if key not in known]
     if not keys:
         return
-    await _load_locked(session, keys, known, plain)
+    await _load_locked(session, keys, known, as_plain)
     missing = [key for key in keys if key not in known]
     if missing:
         now = now_ms()
         rows = []
-        for task_id, chat_id in missing:
+        # In key order: concurrent transactions creating the same threads never deadlock.
+        for task_id, chat_id in sorted(missing):
             task, title = wanted_keys[(task_id, chat_id)]
             rows.append(
                 {
@@ -114,61 +96,41 @@ async def lock_threads_of(
         # the rows this transaction created, not those a concurrent one got in first.
         result = await session.execute(_insert_threads(session), rows)
         created.update((row[0], row[1]) for row in result)
-        await _load_locked(session, missing, known, plain)
+        await _load_locked(session, missing, known, as_plain)
+
+
+_thread_inserts: dict[str, Any] = {}
 
 
 def _insert_threads(session: AsyncSession) -> Any:
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(Thread.__table__)
-        .on_conflict_do_nothing(index_elements=["task_id", "chat_id"])
-        .returning(Thread.__table__.c.task_id, Thread.__table__.c.chat_id)
-    )
+    if dialect not in _thread_inserts:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        _thread_inserts[dialect] = (
+            insert(Thread.__table__)
+            .on_conflict_do_nothing(index_elements=["task_id", "chat_id"])
+            .returning(Thread.__table__.c.task_id, Thread.__table__.c.chat_id)
+        )
+    return _thread_inserts[dialect]
 
 
 async def _load_locked(
     session: AsyncSession,
     keys: list[tuple[str, str]],
     into: dict[tuple[str, str], Any],
-    plain: bool,
+    plain_rows: bool,
 ) -> None:
-    where = tuple_(Thread.task_id, Thread.chat_id).in_(keys)
-    if not plain:
-        statement = select(Thread).where(where).order_by(Thread.id)
-        for thread in (await session.execute(_locking(statement))).scalars():
-            into[(thread.task_id, thread.chat_id)] = thread
-        return
-    loaded: list[tuple[PlainThread, dict[str, Any]]] = session.info.setdefault(_PLAIN, [])
-    statement = _SELECT_PLAIN.where(where).order_by(Thread.id).with_for_update()
-    for row in await session.execute(statement):
-        values = row._asdict()
-        thread = PlainThread(values)
-        loaded.append((thread, values))
-        into[(thread.task_id, thread.chat_id)] = thread
-
-
-def write_plain_threads(session: AsyncSession) -> None:
-    """Queue the changes made to this transaction's `PlainThread`s, written just before it
-    commits; threads with the same changed columns share one statement."""
-    for thread, loaded in session.info.pop(_PLAIN, []):
-        changed = {key: value for key, value in thread.__dict__.items() if loaded[key] != value}
-        if changed:
-            columns = tuple(sorted(changed))
-            values = {f"new_{key}": value for key, value in changed.items()}
-            defer(session, _update_thread(columns), {"key_id": thread.id, **values})
-
-
-def _update_thread(columns: tuple[str, ...]) -> Any:
-    if columns not in _updates:
-        table = Thread.__table__
-        names = dict(_THREAD_ATTRS)
-        _updates[columns] = (
-            update(table)
-            .where(table.c.id == bindparam("key_id"))
-            .values({names[key].name: bindparam(f"new_{key}") for key in columns})
+    if plain_rows:
+        threads: list[Any] = await plain.load_locked_threads(session, keys)
+    else:
+        statement = (
+            select(Thread)
+            .where(tuple_(Thread.task_id, Thread.chat_id).in_(keys))
+            .order_by(Thread.id)
         )
-    return _updates[columns]
+        threads = list((await session.execute(_locking(statement))).scalars())
+    for thread in threads:
+        into[(thread.task_id, thread.chat_id)] = thread
 
 
 async def get_or_create_thread(
