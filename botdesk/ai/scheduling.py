@@ -17,15 +17,16 @@ from botdesk.ai.settings import AISettings
 from botdesk.core import wakeup
 from botdesk.core.ids import now_ms
 from botdesk.db.deferred import defer
+from botdesk.dialogs.plain import PlainMessage
 from botdesk.dialogs.service import on_message
-from botdesk.models import AI, AnswerJob, Message, Task, Thread
+from botdesk.models import AI, AnswerJob, Task, Thread
 
 # Wake-up topic: an answer due at once (no debounce) was scheduled in this process.
 WAKE_TOPIC = "answers"
 
 
 async def schedule_answer(
-    session: AsyncSession, thread: Thread, task: Task, message: Message
+    session: AsyncSession, thread: Thread, task: Task, message: PlainMessage
 ) -> None:
     """Listener: a user message (re)schedules the thread's answer, debounced up to a deadline."""
     if message.type != "user" or thread.operator or thread.close:

@@ -14,7 +14,8 @@ from botdesk.core import wakeup
 from botdesk.core.config import get_settings
 from botdesk.core.ids import new_id, new_webhook_id, now_ms
 from botdesk.db.deferred import defer
-from botdesk.models import Delivery, Event, Message, Task, Thread
+from botdesk.dialogs.plain import PlainMessage
+from botdesk.models import Delivery, Event, Task, Thread
 from botdesk.webhooks.payload import build_payload, encode
 
 # Core inserts on the tables: a group commit writes many events, and the ORM's per-object
@@ -29,7 +30,7 @@ async def record_event(
     thread: Thread,
     task: Task,
     wh_type: str,
-    message: Message | None = None,
+    message: PlainMessage | None = None,
 ) -> str:
     """Write the event for `wh_type` (a message or a flag) and its deliveries; returns the
     event's id (the `webhook-id`).

@@ -1,21 +1,37 @@
-"""Tasks and threads as plain objects, for writers that handle many dialogs per transaction.
+"""Tasks, threads and messages as plain objects, for writers that handle many dialogs at once.
 
 The group commit posts dozens of messages per transaction. Loading their tasks and threads as
 mapped objects (identity map, change tracking, relationship loaders) and flushing them costs
 more per dialog than the SQL does, so it loads them here with one Core query each, as plain
 objects that read and change like the mapped `Task` and `Thread`, and writes the threads'
-changes back in one batch. Everything else in botdesk uses the mapped classes.
+changes back in one batch. Everything else in botdesk reads and changes dialogs through the
+mapped classes; new messages are `PlainMessage`s everywhere (they are inserted in batches).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import String, bindparam, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botdesk.db.deferred import defer
 from botdesk.models import AI, Integration, Task, Thread, task_integrations
+
+
+@dataclass(slots=True)
+class PlainMessage:
+    """A message as written (messages are inserted, never changed, by the dialog verbs)."""
+
+    id: str
+    company_id: str
+    thread_id: str
+    type: str
+    text: str
+    author: str
+    created: int
 
 
 class PlainThread:
@@ -93,22 +109,42 @@ async def load_tasks(session: AsyncSession, ids: set[str]) -> dict[str, PlainTas
     return tasks
 
 
+def _select_locked_threads() -> dict[str, Any]:
+    """Per dialect, built once: the same SQL for any number of keys, so it is compiled and
+    prepared once. PostgreSQL takes the keys as two arrays; SQLite as an expanded IN list."""
+    table = Thread.__table__
+    pair = tuple_(table.c.task_id, table.c.chat_id)
+    as_arrays = select(
+        func.unnest(bindparam("task_ids", type_=ARRAY(String))),
+        func.unnest(bindparam("chat_ids", type_=ARRAY(String))),
+    )
+    ordered = _SELECT_THREADS.order_by(table.c.id).with_for_update()
+    return {
+        "postgresql": ordered.where(pair.in_(as_arrays)),
+        "sqlite": ordered.where(pair.in_(bindparam("keys", expanding=True))),
+    }
+
+
+_SELECT_LOCKED = _select_locked_threads()
+
+
 async def load_locked_threads(
     session: AsyncSession, keys: list[tuple[str, str]]
 ) -> list[PlainThread]:
     """The threads of these (task_id, chat_id), row-locked in id order (PostgreSQL; SQLite's
     transaction already holds the write lock). `write_threads` saves what is changed on them."""
     connection = await session.connection()
-    statement = (
-        _SELECT_THREADS.where(
-            tuple_(Thread.__table__.c.task_id, Thread.__table__.c.chat_id).in_(keys)
-        )
-        .order_by(Thread.__table__.c.id)
-        .with_for_update()
-    )
+    if connection.dialect.name == "postgresql":
+        statement = _SELECT_LOCKED["postgresql"]
+        params: dict[str, Any] = {
+            "task_ids": [task_id for task_id, _ in keys],
+            "chat_ids": [chat_id for _, chat_id in keys],
+        }
+    else:
+        statement, params = _SELECT_LOCKED["sqlite"], {"keys": keys}
     loaded: list[tuple[PlainThread, dict[str, Any]]] = session.info.setdefault(_LOADED, [])
     threads = []
-    for row in await connection.execute(statement):
+    for row in await connection.execute(statement, params):
         values = row._asdict()
         thread = PlainThread(values)
         loaded.append((thread, values))

@@ -26,7 +26,9 @@ from botdesk.models import FLAGS, FlagChange, Message, Task, Thread
 WH_FIELDS = ("get_contact", "interest", "success")
 
 # Listeners run inside the transaction after a message is stored (e.g. schedule the AI answer).
-MessageListener = Callable[[AsyncSession, Thread, Task, Message], Coroutine[Any, Any, None]]
+MessageListener = Callable[
+    [AsyncSession, Thread, Task, plain.PlainMessage], Coroutine[Any, Any, None]
+]
 _message_listeners: list[MessageListener] = []
 
 
@@ -43,7 +45,7 @@ class DialogError(Exception):
 @dataclass(frozen=True)
 class Posted:
     thread: Thread
-    message: Message
+    message: plain.PlainMessage
     created_thread: bool
 
 
@@ -159,7 +161,7 @@ _INSERT_MESSAGE = insert(Message.__table__)
 
 async def _add_message(
     session: AsyncSession, *, thread: Thread, task: Task, type: str, text: str, author: str
-) -> Message:
+) -> plain.PlainMessage:
     now = now_ms()
     row = {
         "id": new_id(now),
@@ -171,10 +173,10 @@ async def _add_message(
         "created": now,
     }
     # Inserted with the transaction's other messages in one batch just before it commits; the
-    # (unattached) object carries the same values for the listeners and the caller.
+    # plain object carries the same values for the listeners and the caller.
     defer(session, _INSERT_MESSAGE, row)
     MESSAGES.labels(type).inc()
-    message = Message(**row)
+    message = plain.PlainMessage(**row)
     thread.count_message = (thread.count_message or 0) + 1
     thread.last_message = now
     thread.last_message_text = text[:500]
@@ -204,7 +206,7 @@ async def post_user_message(
 
 async def post_bot_message(
     session: AsyncSession, *, thread: Thread, task: Task, text: str, author: str = "ai"
-) -> Message:
+) -> plain.PlainMessage:
     return await _add_message(
         session, thread=thread, task=task, type="bot", text=text, author=author
     )
@@ -212,7 +214,7 @@ async def post_bot_message(
 
 async def post_operator_message(
     session: AsyncSession, *, thread: Thread, task: Task, text: str, author: str
-) -> Message:
+) -> plain.PlainMessage:
     """A person writes in the dialog: it reaches the end user and the AI's context."""
     return await _add_message(
         session, thread=thread, task=task, type="operator", text=text, author=author

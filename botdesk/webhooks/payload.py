@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from botdesk.core.ids import now_ms
-from botdesk.models import Message, Task, Thread
+from botdesk.dialogs.plain import PlainMessage
+from botdesk.models import Task, Thread
 
 # Event types a webhook integration can subscribe to (the seed's `wh_type`).
 WEBHOOK_TYPES = (
@@ -39,7 +40,7 @@ def build_payload(
     thread: Thread,
     task: Task,
     wh_type: str,
-    message: Message | None,
+    message: PlainMessage | None,
     seq: int,
 ) -> dict[str, Any]:
     """Exactly the seed's fields, plus `sequence` and `event_time` (extra fields are allowed)."""
