@@ -38,7 +38,11 @@ async def schedule_answer(
     postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
     values = {"thread_id": thread.id, "company_id": thread.company_id, "due": due}
     # Run with the other messages of this transaction, in one batch just before it commits.
-    defer(session, _upsert(postgres), {**values, "deadline": deadline})
+    defer(
+        session,
+        _upsert(postgres),
+        {**values, "deadline": deadline, "attempts": 0, "last_error": "", "created": now},
+    )
     if due <= now:  # no debounce: a runner in this process may start at once
         wakeup.after_commit(session, WAKE_TOPIC)
 
@@ -72,6 +76,10 @@ def _upsert(postgres: bool) -> Any:
             due=bindparam("due"),
             deadline=bindparam("deadline"),
             version=1,
+            # Given, not left to the columns' Python defaults, so the batch runs as plain SQL.
+            attempts=bindparam("attempts"),
+            last_error=bindparam("last_error"),
+            created=bindparam("created"),
         ).on_conflict_do_update(
             index_elements=["thread_id"],
             set_={

@@ -5,6 +5,7 @@ transaction pays its own round trips. Concurrent `send_message_external` request
 queued and written in small groups: one transaction, threads locked with one query, rows
 inserted in batches, one commit; each request is answered only after that commit. A group
 that fails is retried one message per transaction, so one bad message never fails another.
+On PostgreSQL a few groups are in flight at once, never two with the same dialog.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from botdesk.db import deferred
 from botdesk.db.engine import Database
@@ -44,45 +45,72 @@ class Incoming:
 
 
 class GroupCommitter:
-    """Writes queued user messages in groups; one per process, started on first use."""
+    """Writes waiting user messages in groups; one per process, started on first use.
+
+    Up to `parallel` groups are in flight at once (while one waits on the database the next is
+    written). A message whose dialog is in a group in flight waits for the next group: groups in
+    flight never wait on each other's row locks, and one dialog's messages commit in order.
+    """
 
     def __init__(
         self, db: Database, *, group_max: int = GROUP_MAX, parallel: int = 1, present: Any
     ) -> None:
         self.db = db
         self.group_max = max(1, group_max)
-        # Groups in flight at once: while one waits on the database, the next is written.
         self.parallel = max(1, parallel)
         self.present = present
-        self.queue: asyncio.Queue[Incoming] = asyncio.Queue()
-        self._runners: list[asyncio.Task[None]] = []
+        self._waiting: list[Incoming] = []
+        self._busy: set[tuple[str, str]] = set()
+        self._groups: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._idle: list[AsyncConnection] = []
 
     async def post_user_message(
         self, *, company_id: str, task_id: str, chat_id: str, text: str, title: str | None
     ) -> dict[str, Any]:
         """Queue the message and wait until it is committed; returns the presented thread."""
-        if len(self._runners) < self.parallel or any(r.done() for r in self._runners):
-            self._start_runners()
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.create_task(self._dispatch(), name="botdesk-group-commit")
         done: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        await self.queue.put(Incoming(company_id, task_id, chat_id, text, title, done))
+        self._waiting.append(Incoming(company_id, task_id, chat_id, text, title, done))
+        self._wake.set()
         return await done
 
-    def _start_runners(self) -> None:
-        self._runners = [r for r in self._runners if not r.done()]
-        while len(self._runners) < self.parallel:
-            name = f"botdesk-group-commit-{len(self._runners)}"
-            self._runners.append(asyncio.create_task(self._run(), name=name))
-
     async def close(self) -> None:
-        for runner in self._runners:
-            runner.cancel()
+        for task in [self._dispatcher, *self._groups]:
+            if task is not None:
+                task.cancel()
+        while self._idle:
+            await self._idle.pop().close()
 
-    async def _run(self) -> None:
+    async def _dispatch(self) -> None:
         while True:
-            group = [await self.queue.get()]
-            while len(group) < self.group_max and not self.queue.empty():
-                group.append(self.queue.get_nowait())
-            await self._commit(group)
+            await self._wake.wait()
+            self._wake.clear()
+            while len(self._groups) < self.parallel and (group := self._take()):
+                keys = {(item.task_id, item.chat_id) for item in group}
+                self._busy |= keys
+                task = asyncio.create_task(self._commit(group))
+                self._groups.add(task)
+                task.add_done_callback(lambda done, keys=keys: self._finished(done, keys))
+
+    def _finished(self, task: asyncio.Task[None], keys: set[tuple[str, str]]) -> None:
+        self._groups.discard(task)
+        self._busy -= keys
+        self._wake.set()
+
+    def _take(self) -> list[Incoming]:
+        """The next group, in arrival order, leaving dialogs already in flight for later."""
+        group: list[Incoming] = []
+        later: list[Incoming] = []
+        for item in self._waiting:
+            if len(group) < self.group_max and (item.task_id, item.chat_id) not in self._busy:
+                group.append(item)
+            else:
+                later.append(item)
+        self._waiting = later
+        return group
 
     async def _commit(self, group: list[Incoming]) -> None:
         try:
@@ -120,7 +148,24 @@ class GroupCommitter:
             item.done.set_exception(error)
 
     async def _write(self, group: list[Incoming]) -> list[dict[str, Any] | Exception]:
-        async with self.db.transaction() as session:
+        # Under load a group's connection is kept for the next group (no pool checkout and
+        # liveness ping per group); it goes back to the pool once nothing waits, or on an error.
+        connection = self._idle.pop() if self._idle else await self.db.engine.connect()
+        try:
+            results = await self._write_on(connection, group)
+        except BaseException:
+            await connection.close()
+            raise
+        if self._waiting:
+            self._idle.append(connection)
+        else:
+            await connection.close()
+        return results
+
+    async def _write_on(
+        self, connection: AsyncConnection, group: list[Incoming]
+    ) -> list[dict[str, Any] | Exception]:
+        async with self.db.sessions(bind=connection) as session, session.begin():
             tasks = await plain.load_tasks(session, {item.task_id for item in group})
             wanted = []
             for item in group:
