@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,11 +38,9 @@ async def schedule_answer(
     postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
     values = {"thread_id": thread.id, "company_id": thread.company_id, "due": due}
     # Run with the other messages of this transaction, in one batch just before it commits.
-    defer(
-        session,
-        _upsert(postgres),
-        {**values, "deadline": deadline, "attempts": 0, "last_error": "", "created": now},
-    )
+    # Once per thread and transaction (the last message's due time wins).
+    row = {**values, "deadline": deadline, "version": 1, "attempts": 0}
+    defer(session, _upsert(postgres), {**row, "last_error": "", "created": now}, key=thread.id)
     if due <= now:  # no debounce: a runner in this process may start at once
         wakeup.after_commit(session, WAKE_TOPIC)
 
@@ -70,17 +68,9 @@ def _upsert(postgres: bool) -> Any:
         # On the table, not the mapped class: the ORM's bulk-insert path costs more than the SQL.
         insert = (postgresql.insert if postgres else sqlite.insert)(AnswerJob.__table__)
         smaller = func.least if postgres else func.min
-        _upserts[postgres] = insert.values(
-            thread_id=bindparam("thread_id"),
-            company_id=bindparam("company_id"),
-            due=bindparam("due"),
-            deadline=bindparam("deadline"),
-            version=1,
-            # Given, not left to the columns' Python defaults, so the batch runs as plain SQL.
-            attempts=bindparam("attempts"),
-            last_error=bindparam("last_error"),
-            created=bindparam("created"),
-        ).on_conflict_do_update(
+        # Every column is given in the row (none left to Python defaults), so the batch runs
+        # as plain SQL.
+        _upserts[postgres] = insert.on_conflict_do_update(
             index_elements=["thread_id"],
             set_={
                 "due": smaller(insert.excluded.due, AnswerJob.__table__.c.deadline),
