@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp
 
 from botdesk.api import presenters
 from botdesk.api.errors import install_error_handlers
@@ -31,6 +32,19 @@ def _register_listeners() -> None:
     import botdesk.ai.scheduling  # noqa: F401
 
 
+class Botdesk(FastAPI):
+    """FastAPI, with `send_message_external` answered ahead of its middleware (api.fastpath)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        settings: Settings = self.state.settings
+        if not settings.fast_path:
+            return stack
+        return SendMessageFastPath(
+            stack, db=self.state.db, ingest=self.state.ingest, max_bytes=settings.max_body_bytes
+        )
+
+
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     _register_listeners()
@@ -43,7 +57,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             await app.state.db.dispose()
 
     owns_db = db is None
-    app = FastAPI(
+    app = Botdesk(
         title="botdesk",
         version="0.1.0",
         description="Seed-compatible messenger API (`/api/1.1/wf/*`) and management API (`/v1`).",
@@ -72,8 +86,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     panel.setup_app(app)
     app.include_router(widget.router)
     widget.setup_app(app)
-    if settings.fast_path:
-        app.add_middleware(SendMessageFastPath, db=app.state.db, ingest=app.state.ingest)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

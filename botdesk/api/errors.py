@@ -59,7 +59,11 @@ def validation_body(errors: Sequence[Any]) -> dict[str, Any]:
     """The 400 body for pydantic's errors: one message naming each field, and the details."""
     messages = [_describe(e) for e in errors]
     details = [
-        {"field": _field(tuple(e.get("loc", ()))), "message": m}
+        # Unreadable JSON is the body's fault, wherever the parser stopped.
+        {
+            "field": "body" if e.get("type") == "json_invalid" else _field(tuple(e.get("loc", ()))),
+            "message": m,
+        }
         for e, m in zip(errors, messages, strict=True)
     ]
     return error_body("; ".join(messages), details)

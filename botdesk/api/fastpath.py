@@ -1,16 +1,18 @@
-"""`send_message_external` served straight from ASGI, ahead of FastAPI's routing.
+"""`send_message_external` served straight from ASGI, ahead of FastAPI's middleware and routing.
 
 It is the one route every messenger calls for every message, so it skips what the others pay
-for: the router's walk over a hundred routes, dependency injection and response-model checks.
-It keeps what matters: the same request model (`SendMessageIn`, strict), the same bearer check
-(`deps.company_of`), the same errors naming the field, and the same group commit. The FastAPI
-route of the same path stays registered: it documents the endpoint in `/openapi.json` and serves
-it when this layer is switched off (`BOTDESK_FAST_PATH=false`).
+for: five middleware layers, the router's walk over a hundred routes, dependency injection and
+response-model checks. It keeps what matters: the same request model (`SendMessageIn`,
+strict), the same bearer check (`deps.company_of`), the same body limit and errors naming the
+field, and the same group commit. The FastAPI route of the same path stays registered: it
+documents the endpoint in `/openapi.json` and serves it when this layer is switched off
+(`BOTDESK_FAST_PATH=false`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from botdesk.api.deps import company_of
 from botdesk.api.errors import ApiError, error_body, validation_body
+from botdesk.api.limits import too_large
 from botdesk.api.routes.public import PATH_SEND_MESSAGE, SendMessageIn, accept_message
 from botdesk.db.engine import Database
 from botdesk.dialogs.ingest import GroupCommitter
@@ -25,13 +28,19 @@ from botdesk.dialogs.ingest import GroupCommitter
 _JSON = [(b"content-type", b"application/json")]
 
 
-class SendMessageFastPath:
-    """Pure ASGI middleware: answers `POST /api/1.1/wf/send_message_external` itself."""
+log = logging.getLogger("botdesk.api")
 
-    def __init__(self, app: ASGIApp, *, db: Database, ingest: GroupCommitter) -> None:
+
+class SendMessageFastPath:
+    """Pure ASGI wrapper: answers `POST /api/1.1/wf/send_message_external` itself."""
+
+    def __init__(
+        self, app: ASGIApp, *, db: Database, ingest: GroupCommitter, max_bytes: int
+    ) -> None:
         self.app = app
         self.db = db
         self.ingest = ingest
+        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH_SEND_MESSAGE:
@@ -46,11 +55,16 @@ class SendMessageFastPath:
             status, body = exc.status, error_body(exc.message)
         except _Invalid as exc:
             status, body = 400, validation_body(exc.errors)
+        except ConnectionAbortedError:
+            return  # the client left before sending its body: nothing was stored
+        except Exception:  # the error middleware is not around this layer: answer 500 here
+            log.exception("send_message_external failed")
+            status, body = 500, error_body("internal error")
         await _respond(send, status, body)
 
     async def _handle(self, scope: Scope, receive: Receive) -> dict[str, Any]:
         headers = dict(scope["headers"])
-        raw = await _read_body(receive)
+        raw = await _read_body(receive, headers, self.max_bytes)
         # The same order as FastAPI's routes: unreadable JSON first, then auth, then fields.
         errors: list[Any] | None = None
         body: SendMessageIn | None = None
@@ -84,13 +98,21 @@ def _is_json(content_type: bytes) -> bool:
     )
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> bytes:
+    declared = headers.get(b"content-length", b"")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, too_large(limit))
     chunks = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ConnectionAbortedError("client went away before sending the body")
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, too_large(limit))
+        chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
 

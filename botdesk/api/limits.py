@@ -29,7 +29,7 @@ class BodySizeLimit:
         )
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await _answer(send, 413, f"body: larger than {limit} bytes")
+                await _answer(send, 413, too_large(limit))
                 return
         received = 0
 
@@ -45,7 +45,11 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await _answer(send, 413, f"body: larger than {limit} bytes")
+            await _answer(send, 413, too_large(limit))
+
+
+def too_large(limit: int) -> str:
+    return f"body: larger than {limit} bytes"
 
 
 async def _answer(send: Send, status: int, message: str) -> None:
