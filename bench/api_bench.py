@@ -170,7 +170,6 @@ def main() -> None:
             f" {r['p99_ms']:8.2f} {r['errors']:8.0f}"
         )
 
-
     print(f"chart: {chart}")
 
 

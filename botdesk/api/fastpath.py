@@ -11,10 +11,10 @@ documents the endpoint in `/openapi.json` and serves it when this layer is switc
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -118,8 +118,8 @@ async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) 
 
 
 async def _respond(send: Send, status: int, body: dict[str, Any]) -> None:
-    # Encoded as Starlette's JSONResponse does, so both paths answer byte for byte alike.
-    data = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    # The same bytes as Starlette's JSONResponse (compact, UTF-8), a good deal faster.
+    data = orjson.dumps(body)
     headers = [*_JSON, (b"content-length", str(len(data)).encode())]
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))

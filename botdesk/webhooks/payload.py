@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from botdesk.core.ids import now_ms
 from botdesk.dialogs.plain import PlainMessage
@@ -71,4 +72,5 @@ def build_payload(
 
 
 def encode(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    """Compact UTF-8 JSON: the exact bytes stored, signed and sent."""
+    return orjson.dumps(payload)
