@@ -97,8 +97,10 @@ async def load_tasks(session: AsyncSession, ids: set[str]) -> dict[str, PlainTas
     """The tasks with these ids (those that exist), in one query."""
     connection = await session.connection()
     tasks: dict[str, PlainTask] = {}
-    for row in await connection.execute(_SELECT_TASKS, {"ids": sorted(ids)}):
-        values = row._asdict()
+    result = await connection.execute(_SELECT_TASKS, {"ids": sorted(ids)})
+    names = list(result.keys())
+    for row in result:
+        values = dict(zip(names, row, strict=True))
         integration_id = values.pop("integration_id")
         integration_type = values.pop("integration_type")
         task = tasks.get(values["id"])
@@ -144,8 +146,10 @@ async def load_locked_threads(
         statement, params = _SELECT_LOCKED["sqlite"], {"keys": keys}
     loaded: list[tuple[PlainThread, dict[str, Any]]] = session.info.setdefault(_LOADED, [])
     threads = []
-    for row in await connection.execute(statement, params):
-        values = row._asdict()
+    result = await connection.execute(statement, params)
+    names = list(result.keys())  # Row._asdict() per row costs more than the query
+    for row in result:
+        values = dict(zip(names, row, strict=True))
         thread = PlainThread(values)
         loaded.append((thread, values))
         threads.append(thread)
