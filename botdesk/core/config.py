@@ -95,7 +95,7 @@ class Settings(BaseSettings):
         one group's round trips with the next group's work."""
         if self.group_commit_inflight > 0:
             return self.group_commit_inflight
-        return 1 if self.is_sqlite else 2
+        return 1 if self.is_sqlite else 3
 
 
 @lru_cache
