@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import String, bindparam, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,7 +90,7 @@ _SELECT_TASKS = (
 
 # session.info key: the plain threads of this transaction, with the values they were loaded with.
 _LOADED = "botdesk.plain_threads"
-_upserts: dict[str, Any] = {}
+_updates: dict[tuple[str, ...], Any] = {}
 
 
 async def load_tasks(session: AsyncSession, ids: set[str]) -> dict[str, PlainTask]:
@@ -158,28 +157,22 @@ async def load_locked_threads(
 
 
 def write_threads(session: AsyncSession) -> None:
-    """Queue this transaction's changed plain threads to be written just before it commits.
-
-    Each is written whole, as an upsert on its id that always updates (the row exists and is
-    locked): one statement for every thread whatever changed, so on PostgreSQL it joins the
-    group's other inserts in one round trip (`deferred.flush`). Writing unchanged columns back
-    is safe: no one else can change the row while this transaction holds it.
-    """
-    statement = _upsert_thread(session.bind.dialect.name if session.bind else "sqlite")
+    """Queue the changes made to this transaction's plain threads, written just before it
+    commits; threads with the same changed columns share one statement."""
     for thread, loaded in session.info.pop(_LOADED, []):
-        values = thread.__dict__
-        if any(loaded[key] != values[key] for key in loaded):
-            row = {column.key: values[key] for key, column in _THREAD}
-            defer(session, statement, row, key=thread.id)
+        changed = {key: value for key, value in thread.__dict__.items() if loaded[key] != value}
+        if changed:
+            values = {f"new_{key}": value for key, value in changed.items()}
+            defer(session, _update_thread(tuple(sorted(changed))), {"key_id": thread.id, **values})
 
 
-def _upsert_thread(dialect: str) -> Any:
-    if dialect not in _upserts:
+def _update_thread(keys: tuple[str, ...]) -> Any:
+    if keys not in _updates:
         table = Thread.__table__
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(table)
-        _upserts[dialect] = statement.on_conflict_do_update(
-            index_elements=[table.c.id],
-            set_={c.key: statement.excluded[c.key] for c in table.c if c.key != "id"},
+        columns = dict(_THREAD)
+        _updates[keys] = (
+            update(table)
+            .where(table.c.id == bindparam("key_id"))
+            .values({columns[key].name: bindparam(f"new_{key}") for key in keys})
         )
-    return _upserts[dialect]
+    return _updates[keys]
