@@ -49,6 +49,7 @@ def serve(
     import uvicorn
 
     from botdesk.api.app import create_app
+    from botdesk.api.server import HttpProtocol
     from botdesk.db.engine import Database
     from botdesk.worker.main import run_worker
 
@@ -63,6 +64,7 @@ def serve(
             api,
             host=host,
             port=port,
+            http=HttpProtocol,
             log_level="warning",
             access_log=False,
             # Open live streams (panel, web chat) must not hold a shutdown for minutes.
