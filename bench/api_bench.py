@@ -2,7 +2,7 @@
 next to a bare FastAPI endpoint (the ceiling), on SQLite and PostgreSQL. Needs `wrk`
 (`apt-get install wrk`).
 
-Run: .venv/bin/python bench/api_bench.py [--seconds 10] [--connections 64] [--chats 1000]
+Run: .venv/bin/python bench/api_bench.py [--seconds 10] [--connections 64,256] [--chats 1000]
 """
 
 from __future__ import annotations
@@ -137,40 +137,44 @@ def botdesk(url: str, args: argparse.Namespace) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--connections", default="64,256", help="concurrent connections, one run per level"
+    )
     parser.add_argument("--chats", type=int, default=1000)
     parser.add_argument("--backends", default="sqlite,postgres")
     args = parser.parse_args()
-    results = {"ceiling (bare FastAPI)": ceiling(args)}
-    for backend in args.backends.split(","):
-        if backend == "sqlite":
-            tmp = Path(tempfile.mkdtemp())
-            results["botdesk on SQLite"] = botdesk(f"sqlite+aiosqlite:///{tmp}/bench.db", args)
-        else:
-            url, name = databases.new_postgres_database()
-            try:
-                results["botdesk on PostgreSQL"] = botdesk(url, args)
-            finally:
-                databases.drop_postgres_database(name)
-                databases.drop_template()
-    top = results["ceiling (bare FastAPI)"]["rps"]
     print(
-        f"{'target':28} {'req/s':>9} {'% ceiling':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
+        f"{'target':34} {'req/s':>9} {'% ceiling':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
     )
-    chart = bar_chart(
-        "api",
-        "send_message_external throughput (target: 40% of the ceiling)",
-        [(name, r["rps"]) for name, r in results.items()],
-        "req/s",
-        target=0.4 * top,
-    )
-    for name, r in results.items():
-        print(
-            f"{name:28} {r['rps']:9.0f} {100 * r['rps'] / top:9.1f}% {r['p50_ms']:8.2f}"
-            f" {r['p99_ms']:8.2f} {r['errors']:8.0f}"
+    for level in [int(c) for c in args.connections.split(",")]:
+        run = argparse.Namespace(**{**vars(args), "connections": level})
+        results = {"ceiling (bare FastAPI)": ceiling(run)}
+        for backend in args.backends.split(","):
+            if backend == "sqlite":
+                tmp = Path(tempfile.mkdtemp())
+                url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+                results["botdesk on SQLite"] = botdesk(url, run)
+            else:
+                url, name = databases.new_postgres_database()
+                try:
+                    results["botdesk on PostgreSQL"] = botdesk(url, run)
+                finally:
+                    databases.drop_postgres_database(name)
+                    databases.drop_template()
+        top = results["ceiling (bare FastAPI)"]["rps"]
+        for name, r in results.items():
+            print(
+                f"{name + f' ({level} conns)':34} {r['rps']:9.0f} {100 * r['rps'] / top:9.1f}%"
+                f" {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['errors']:8.0f}"
+            )
+        chart = bar_chart(
+            f"api-{level}",
+            f"send_message_external, {level} connections (target: 40% of the ceiling)",
+            [(name, r["rps"]) for name, r in results.items()],
+            "req/s",
+            target=0.4 * top,
         )
-
-    print(f"chart: {chart}")
+        print(f"chart: {chart}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     # Database pool size per process, in connections
     db_pool_size: int = 10
     # Group commit: the most requests whose writes share one commit, in requests (1 turns it off)
-    group_commit_max: int = 64
+    group_commit_max: int = 256
     # Group commits in flight at once; 0 picks per database (SQLite writes one at a time)
     group_commit_inflight: int = 0
     # Serve send_message_external ahead of FastAPI's routing (api.fastpath); false uses the route

@@ -25,7 +25,7 @@ from botdesk.dialogs import plain, service
 log = logging.getLogger("botdesk.ingest")
 
 # Most messages written in one transaction (the setting `group_commit_max` overrides it).
-GROUP_MAX = 64
+GROUP_MAX = 256
 # Times a message is retried alone after a database error such as a deadlock.
 RETRIES = 3
 
