@@ -146,35 +146,43 @@ def main() -> None:
     print(
         f"{'target':34} {'req/s':>9} {'% ceiling':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
     )
-    for level in [int(c) for c in args.connections.split(",")]:
-        run = argparse.Namespace(**{**vars(args), "connections": level})
-        results = {"ceiling (bare FastAPI)": ceiling(run)}
-        for backend in args.backends.split(","):
-            if backend == "sqlite":
-                tmp = Path(tempfile.mkdtemp())
-                url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-                results["botdesk on SQLite"] = botdesk(url, run)
-            else:
-                url, name = databases.new_postgres_database()
-                try:
-                    results["botdesk on PostgreSQL"] = botdesk(url, run)
-                finally:
-                    databases.drop_postgres_database(name)
-                    databases.drop_template()
-        top = results["ceiling (bare FastAPI)"]["rps"]
-        for name, r in results.items():
-            print(
-                f"{name + f' ({level} conns)':34} {r['rps']:9.0f} {100 * r['rps'] / top:9.1f}%"
-                f" {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['errors']:8.0f}"
-            )
-        chart = bar_chart(
-            f"api-{level}",
-            f"send_message_external, {level} connections (target: 40% of the ceiling)",
-            [(name, r["rps"]) for name, r in results.items()],
-            "req/s",
-            target=0.4 * top,
+    try:
+        for level in [int(c) for c in args.connections.split(",")]:
+            _level(args, level)
+    finally:
+        if "postgres" in args.backends:
+            databases.drop_template()
+
+
+def _level(args: argparse.Namespace, level: int) -> None:
+    """One concurrency level: the ceiling, then botdesk on each database."""
+    run = argparse.Namespace(**{**vars(args), "connections": level})
+    results = {"ceiling (bare FastAPI)": ceiling(run)}
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            tmp = Path(tempfile.mkdtemp())
+            url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+            results["botdesk on SQLite"] = botdesk(url, run)
+        else:
+            url, name = databases.new_postgres_database()
+            try:
+                results["botdesk on PostgreSQL"] = botdesk(url, run)
+            finally:
+                databases.drop_postgres_database(name)
+    top = results["ceiling (bare FastAPI)"]["rps"]
+    for name, r in results.items():
+        print(
+            f"{name + f' ({level} conns)':34} {r['rps']:9.0f} {100 * r['rps'] / top:9.1f}%"
+            f" {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['errors']:8.0f}"
         )
-        print(f"chart: {chart}")
+    chart = bar_chart(
+        f"api-{level}",
+        f"send_message_external, {level} connections (target: 40% of the ceiling)",
+        [(name, r["rps"]) for name, r in results.items()],
+        "req/s",
+        target=0.4 * top,
+    )
+    print(f"chart: {chart}")
 
 
 if __name__ == "__main__":
