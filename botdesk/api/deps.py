@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -63,16 +64,35 @@ async def company_of(db: Database, credential: str) -> str:
     cached = _auth_cache.get(credential)
     if cached is not None and cached[1] > now:
         return cached[0]
+    # One lookup per credential at a time: when a busy key's cache entry expires, the requests
+    # already in flight share the query instead of each running it.
+    key = (id(asyncio.get_running_loop()), credential)
+    pending = _lookups.get(key)
+    if pending is None:
+        pending = asyncio.ensure_future(_look_up(db, credential))
+        _lookups[key] = pending
+        pending.add_done_callback(lambda _: _lookups.pop(key, None))
+    company_id = await asyncio.shield(pending)
+    if company_id is None:
+        raise ApiError(401, "authorization: the token or API key is invalid or expired")
+    return company_id
+
+
+_lookups: dict[tuple[int, str], asyncio.Future[str | None]] = {}
+
+
+async def _look_up(db: Database, credential: str) -> str | None:
     # Its own short transaction: on SQLite every transaction holds the write lock, and the
     # request may next wait for a group commit that needs it.
     async with db.sessions() as session:
         found = await company_for_bearer(session, credential)
     if found is None:
         _auth_cache.pop(credential, None)
-        raise ApiError(401, "authorization: the token or API key is invalid or expired")
+        return None
     company_id, valid_until = found
     if len(_auth_cache) >= AUTH_CACHE_SIZE:
         _auth_cache.clear()
+    now = now_ms()
     _auth_cache[credential] = (company_id, min(valid_until, now + int(AUTH_CACHE_SECONDS * 1000)))
     return company_id
 
