@@ -97,12 +97,13 @@ def _mergeable(statement: Any, keyed: bool) -> bool:
 
 
 # One merged statement per shape: which statements, with which columns, in which order.
-_merged: dict[tuple[Any, ...], tuple[list[Any], tuple[str, list[tuple[int, str, Any]]]]] = {}
+_Picks = list[tuple[int, str, Any, Any]]  # (batch or -1, column or bind name, constant, convert)
+_merged: dict[tuple[Any, ...], tuple[list[Any], tuple[str, _Picks]]] = {}
 
 
 def _merged_plan(
     batches: list[tuple[Any, tuple[str, ...], list[dict[str, Any]], bool]], dialect: Dialect
-) -> tuple[str, list[tuple[int, str, Any]]]:
+) -> tuple[str, _Picks]:
     """`WITH w0 AS (INSERT ... SELECT unnest($1), unnest($2) ...), w1 AS (...) SELECT 1`; and for
     each parameter, the batch and column it carries (or the constant it is)."""
     shape = tuple((id(statement), columns) for statement, columns, _, _ in batches)
@@ -122,26 +123,34 @@ def _merged_plan(
         )
         ctes.append(statement.from_select(list(columns), arrays).cte(f"w{index}"))
     compiled = select(literal_column("1")).add_cte(*ctes).compile(dialect=dialect)
-    picks: list[tuple[int, str, Any]] = []
+    picks: _Picks = []
     for name in compiled.positiontup or []:
         index, _, column = name[1:].partition("_")
         if name.startswith("b") and index.isdigit() and column in batches[int(index)][1]:
-            picks.append((int(index), column, None))
+            # Each element converted as a single value would be (e.g. JSON to its text).
+            element = batches[int(index)][0].table.c[column].type.dialect_impl(dialect)
+            picks.append((int(index), column, None, element.bind_processor(dialect)))
         else:  # a constant of the statement itself, e.g. `version + 1`
-            picks.append((-1, name, compiled.binds[name].effective_value))
+            picks.append((-1, name, compiled.binds[name].effective_value, None))
     plan = (compiled.string, picks)
     _merged[shape] = ([batch[0] for batch in batches], plan)
     return plan
 
 
 def _arrays(
-    picks: list[tuple[int, str, Any]],
+    picks: _Picks,
     batches: list[tuple[Any, tuple[str, ...], list[dict[str, Any]], bool]],
 ) -> list[Any]:
     return [
-        constant if index < 0 else [row[column] for row in batches[index][2]]
-        for index, column, constant in picks
+        constant if index < 0 else _column(batches[index][2], column, convert)
+        for index, column, constant, convert in picks
     ]
+
+
+def _column(rows: list[dict[str, Any]], name: str, convert: Any) -> list[Any]:
+    if convert is None:
+        return [row[name] for row in rows]
+    return [convert(row[name]) for row in rows]
 
 
 def _by_columns(rows: list[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
