@@ -173,8 +173,8 @@ class GroupCommitter:
                 if task is not None and task.company_id == item.company_id:
                     wanted.append((task, item.chat_id, item.title))
             await service.lock_threads_of(session, wanted, as_plain=True)
-            # Rows accumulate and are written together before the commit: one executemany per
-            # table for the whole group instead of a round trip per row.
+            # Rows accumulate and are written together just before the commit (one statement on
+            # PostgreSQL, one executemany per table on SQLite; see `deferred.flush`).
             with session.no_autoflush:
                 results = await self._post_all(session, group, tasks)
             plain.write_threads(session)
