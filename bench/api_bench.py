@@ -8,7 +8,6 @@ Run: .venv/bin/python bench/api_bench.py [--seconds 10] [--connections 64,256] [
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import subprocess
@@ -24,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.chart import bar_chart  # noqa: E402
 from tests.support import databases  # noqa: E402
-from tests.support.server import botdesk_env, free_port, run_cli, running_server  # noqa: E402
+from tests.support.server import bootstrap, botdesk_env, free_port, running_server  # noqa: E402
 
 LUA = """
 local counter = 0
@@ -105,11 +104,7 @@ def ceiling(args: argparse.Namespace) -> dict[str, float]:
 
 def botdesk(url: str, args: argparse.Namespace) -> dict[str, float]:
     env = botdesk_env(url)
-    boot = json.loads(
-        run_cli(
-            env, "bootstrap", "--email", "b@x.io", "--password", "pw", "--company", "Bench"
-        ).stdout
-    )
+    boot = bootstrap(env, email="b@x.io", company="Bench")
     headers = {"Authorization": f"Bearer {boot['api_key']}"}
     with running_server(env, "--no-worker") as base:
         channel = httpx.post(

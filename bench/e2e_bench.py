@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.chart import bar_chart  # noqa: E402
 from tests.support import databases  # noqa: E402
-from tests.support.server import botdesk_env, run_cli, running_server, stop  # noqa: E402
+from tests.support.server import bootstrap, botdesk_env, running_server, stop  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 # Dialogs answered before measuring: loads the encoder and caches the knowledge vectors.
@@ -210,11 +210,7 @@ def extra_worker(env: dict[str, str]) -> Iterator[None]:
 
 def run_case(url: str, mode: str, args: argparse.Namespace) -> dict[str, float]:
     env = botdesk_env(url)
-    boot = json.loads(
-        run_cli(env, "bootstrap", "--email", "e2e@bench.io", "--password", "pw", "--company", "B")
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    boot = bootstrap(env, email="e2e@bench.io", company="B")
     serve_args = ("--no-worker",) if mode == "split" else ()
     with running_server(env, *serve_args) as base:
         workers = extra_worker(env) if mode in ("split", "both") else _nothing()

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.server import botdesk_env, run_cli, running_server
+from tests.support.server import bootstrap, botdesk_env, running_server
 
 
 @pytest.fixture
@@ -52,13 +52,7 @@ def test_user_message_gets_a_bot_webhook_with_answer_and_flags(
 ) -> None:
     url, bodies = receiver
     env = botdesk_env(database_url)
-    boot = json.loads(
-        run_cli(
-            env, "bootstrap", "--email", "e2e@example.com", "--password", "pw", "--company", "E2E"
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    boot = bootstrap(env, email="e2e@example.com", company="E2E")
     headers = {"Authorization": f"Bearer {boot['api_key']}"}
     with running_server(env) as base, httpx.Client(base_url=base, headers=headers) as http:
 

@@ -4,7 +4,6 @@ code, content type, body) is one the document describes, so the document is accu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.support import databases
-from tests.support.server import botdesk_env, run_cli, running_server
+from tests.support.server import bootstrap, botdesk_env, running_server
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -32,11 +31,7 @@ def live(
     else:
         url, name = databases.new_postgres_database()
     env = botdesk_env(url)
-    boot = json.loads(
-        run_cli(
-            env, "bootstrap", "--email", "f@x.io", "--password", "pw", "--company", "Fuzz"
-        ).stdout
-    )
+    boot = bootstrap(env, email="f@x.io", company="Fuzz")
     headers = {"Authorization": f"Bearer {boot['api_key']}"}
     with running_server(env, "--no-worker") as base:
         # Real objects so that generated ids sometimes hit existing rows of another shape.

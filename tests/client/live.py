@@ -3,14 +3,13 @@ web chat tests."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support import databases
-from tests.support.server import botdesk_env, run_cli, running_server
+from tests.support.server import bootstrap, botdesk_env, running_server
 
 
 @dataclass(frozen=True)
@@ -27,10 +26,6 @@ class Live:
 def live_botdesk(directory: Path, *serve_args: str, **env_extra: str) -> Iterator[Live]:
     """Fresh SQLite database, one company, `botdesk serve` (with its worker unless told)."""
     env = botdesk_env(databases.new_sqlite_database(directory), **env_extra)
-    boot = json.loads(
-        run_cli(
-            env, "bootstrap", "--email", "o@example.com", "--password", "pw", "--company", "Acme"
-        ).stdout
-    )
+    boot = bootstrap(env, email="o@example.com", company="Acme")
     with running_server(env, *serve_args) as base:
         yield Live(base, boot["api_key"], boot["company_id"], env)

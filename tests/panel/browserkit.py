@@ -15,7 +15,7 @@ import pytest
 
 from tests.support import databases
 from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
-from tests.support.server import botdesk_env, run_cli, running_server
+from tests.support.server import bootstrap, botdesk_env, running_server
 
 WAIT_MS = 30_000
 PASSWORD = "panel-pass-1"
@@ -61,11 +61,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     env = botdesk_env(databases.new_sqlite_database(tmp_path_factory.mktemp("panel")))
     boots = {}
     for name in ("Alpha", "Beta"):
-        out = run_cli(
-            env, "bootstrap", "--email", f"{name.lower()}@example.com", "--password", PASSWORD,
-            "--company", name,
-        )  # fmt: skip
-        boots[name] = json.loads(out.stdout)
+        boots[name] = bootstrap(
+            env, email=f"{name.lower()}@example.com", company=name, password=PASSWORD
+        )
     receiver = Receiver()
     ARTIFACTS.mkdir(exist_ok=True)
     with running_server(env) as base:

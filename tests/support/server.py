@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -53,6 +54,14 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
         timeout=120,
         check=True,
     )
+
+
+def bootstrap(
+    env: dict[str, str], *, email: str, company: str, password: str = "pw"
+) -> dict[str, str]:
+    """`botdesk bootstrap`: the JSON line it prints (company_id, user_id, api_key)."""
+    out = run_cli(env, "bootstrap", "--email", email, "--password", password, "--company", company)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 @contextmanager
