@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from botdesk.webhooks.service import NotFoundError
+
 
 class ApiError(Exception):
     def __init__(self, status: int, message: str) -> None:
@@ -78,6 +80,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(validation_body(exc.errors()), status_code=400)
+
+    @app.exception_handler(NotFoundError)
+    async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        # The webhook service names what it did not find among the company's rows.
+        return JSONResponse(error_body(f"{exc}: not found"), status_code=404)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

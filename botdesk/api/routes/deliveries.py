@@ -12,10 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from botdesk.api import presenters
 from botdesk.api import schemas as s
 from botdesk.api.deps import CurrentCompany, SessionDep, SettingsDep
-from botdesk.api.errors import NotFound
 from botdesk.models import Delivery
 from botdesk.webhooks import service
-from botdesk.webhooks.service import NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["deliveries"])
 
@@ -78,29 +76,23 @@ async def list_deliveries(
     status: Literal["pending", "delivered", "failed"] | None = None,
     page: int = Query(1, ge=1, le=100000),
 ) -> Any:
-    try:
-        rows, total = await service.list_deliveries(
-            session,
-            company_id=company_id,
-            integration_id=integration_id,
-            status=status,
-            page=page,
-            page_size=settings.page_size,
-        )
-    except NotFoundError as exc:
-        raise NotFound(str(exc)) from exc
+    rows, total = await service.list_deliveries(
+        session,
+        company_id=company_id,
+        integration_id=integration_id,
+        status=status,
+        page=page,
+        page_size=settings.page_size,
+    )
     items = [_public(r) for r in rows]
     return {"items": items, "page": page, "page_size": settings.page_size, "total": total}
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetail)
 async def get_delivery(delivery_id: str, session: SessionDep, company_id: CurrentCompany) -> Any:
-    try:
-        delivery, event, attempts = await service.delivery_with_attempts(
-            session, company_id=company_id, delivery_id=delivery_id
-        )
-    except NotFoundError as exc:
-        raise NotFound(str(exc)) from exc
+    delivery, event, attempts = await service.delivery_with_attempts(
+        session, company_id=company_id, delivery_id=delivery_id
+    )
     return DeliveryDetail(
         **_public(delivery).model_dump(),
         payload=json.loads(event.body),
@@ -111,10 +103,7 @@ async def get_delivery(delivery_id: str, session: SessionDep, company_id: Curren
 @router.post("/deliveries/{delivery_id}/redeliver", response_model=DeliveryPublic, status_code=202)
 async def redeliver(delivery_id: str, session: SessionDep, company_id: CurrentCompany) -> Any:
     """Queue one more attempt with the same webhook-id; the worker sends it at once."""
-    try:
-        delivery = await service.redeliver(session, company_id=company_id, delivery_id=delivery_id)
-    except NotFoundError as exc:
-        raise NotFound(str(exc)) from exc
+    delivery = await service.redeliver(session, company_id=company_id, delivery_id=delivery_id)
     await session.commit()
     return _public(delivery)
 
@@ -124,24 +113,18 @@ async def recover(
     integration_id: str, body: RecoverIn, session: SessionDep, company_id: CurrentCompany
 ) -> Any:
     """Re-send every failed delivery of this integration created since `since` (ms)."""
-    try:
-        queued = await service.recover(
-            session, company_id=company_id, integration_id=integration_id, since_ms=body.since
-        )
-    except NotFoundError as exc:
-        raise NotFound(str(exc)) from exc
+    queued = await service.recover(
+        session, company_id=company_id, integration_id=integration_id, since_ms=body.since
+    )
     await session.commit()
     return Recovered(queued=queued)
 
 
 @router.post("/integrations/{integration_id}/enable", response_model=s.IntegrationPublic)
 async def enable(integration_id: str, session: SessionDep, company_id: CurrentCompany) -> Any:
-    try:
-        integration = await service.enable(
-            session, company_id=company_id, integration_id=integration_id
-        )
-    except NotFoundError as exc:
-        raise NotFound(str(exc)) from exc
+    integration = await service.enable(
+        session, company_id=company_id, integration_id=integration_id
+    )
     await session.commit()
     return presenters.integration(integration)
 
@@ -151,11 +134,8 @@ async def rotate_secret(
     integration_id: str, session: SessionDep, company_id: CurrentCompany
 ) -> Any:
     """A new secret; the old one keeps signing beside it for 24 h."""
-    try:
-        integration = await service.rotate_secret(
-            session, company_id=company_id, integration_id=integration_id
-        )
-    except NotFoundError as exc:
-        raise NotFound(str(exc)) from exc
+    integration = await service.rotate_secret(
+        session, company_id=company_id, integration_id=integration_id
+    )
     await session.commit()
     return presenters.integration_with_secret(integration)
