@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.ingest = GroupCommitter(
         app.state.db,
         group_max=settings.group_commit_max,
-        parallel=settings.group_commit_parallel(),
+        parallel=settings.groups_in_flight,
         present=presenters.seed_thread,
     )
     app.openapi = lambda: document(app)  # type: ignore[method-assign]

@@ -90,7 +90,8 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    def group_commit_parallel(self) -> int:
+    @property
+    def groups_in_flight(self) -> int:
         """Group commits in flight: SQLite has one writer at a time; PostgreSQL overlaps
         one group's round trips with the next group's work."""
         if self.group_commit_inflight > 0:
